@@ -1,0 +1,37 @@
+# musicrec — everyday commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK := $(PY) -m tools.stack
+PYTEST_ARGS ?=
+
+.PHONY: help setup up down status test test-fast demo clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install everything needed (idempotent): venv, Redis, MinIO, Spark's S3A jars
+	@tools/setup.sh
+
+up: setup ## start Redis and MinIO in the background (data under .local/)
+	@$(STACK) up redis minio
+
+down: ## stop what `make up` / `make demo` started
+	@$(STACK) down redis minio worker api
+
+status: ## show which local services are running
+	@$(STACK) status redis minio worker api || true
+
+test: setup ## run the whole test suite against real Redis, MinIO and Spark
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## the suite without the slow marker
+	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+demo: up ## the whole pipeline on a generated catalog (for now: brings the stack up)
+	@echo "musicrec stack is up; stop it with 'make down'"
+
+clean: down ## stop the stack and delete local data (keeps the download cache)
+	rm -rf .local

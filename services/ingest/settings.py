@@ -1,0 +1,25 @@
+"""Ingest settings: the shared base plus the Spark engine and the S3A connector."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+
+from shared.settings import MusicrecSettings
+
+
+def _default_jars_dir() -> str:
+    return str(Path(os.environ.get("MUSICREC_CACHE", Path.home() / ".cache" / "musicrec")) / "jars")
+
+
+class IngestSettings(MusicrecSettings):
+    spark_master: str = Field("local[*]", validation_alias=AliasChoices("SPARK_MASTER", "MUSICREC_SPARK_MASTER"))
+    # Folder holding hadoop-aws and the AWS SDK bundle (fetched by `make setup`, baked into the image).
+    spark_jars_dir: str = Field(default_factory=_default_jars_dir)
+    spark_driver_memory: str = "3g"
+    spark_shuffle_partitions: int = 4
+    # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).
+    train_after_ingest: bool = True
+    training_job: str = "services.trainer.jobs.train"

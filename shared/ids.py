@@ -1,0 +1,41 @@
+"""Ids for datasets and model versions: unique, sortable by creation time, never reused.
+
+An id is a UTC timestamp to the microsecond plus a random suffix, so two ids made in the
+same microsecond still differ and ids stay unique after Redis has been emptied.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timezone
+
+from shared.errors import InvalidInput
+
+# What new_id() makes; operators may also name a dataset themselves with any safe id.
+GENERATED_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}$")
+ID_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+ID_PATTERN = re.compile(ID_REGEX)
+
+
+def new_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+def check_id(value: str, what: str = "id") -> str:
+    """Return ``value`` if it is a well-formed id, else raise naming the expected form."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise InvalidInput(
+            f"{what} {value!r} is not a valid id: use 1-128 letters, digits, '.', '_' or '-' "
+            f"starting with a letter or digit (like {new_id()!r})",
+            details={"field": what, "pattern": ID_REGEX},
+        )
+    return value
+
+
+def created_at(value: str) -> datetime:
+    """The creation time encoded in a generated id."""
+    if not GENERATED_PATTERN.match(value):
+        raise InvalidInput(f"{value!r} was not made by new_id(); it encodes no time")
+    return datetime.strptime(value.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)

@@ -1,0 +1,125 @@
+"""Redis keys and the model pointer.
+
+The pointer ``musicrec:model:current`` names the model version the API serves. Moving it
+sets the pointer and pushes a history entry in one MULTI/EXEC transaction, then publishes
+the version on ``musicrec:model-updates``. Redis errors surface as
+:class:`RedisUnavailable` naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import redis
+
+from shared.errors import RedisUnavailable
+from shared.manifest import utc_now
+
+log = logging.getLogger(__name__)
+
+TRAINING_QUEUE = "training"
+HISTORY_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    prefix: str = "musicrec:"
+
+    @property
+    def datasets_latest(self) -> str:
+        return f"{self.prefix}datasets:latest"
+
+    @property
+    def model_current(self) -> str:
+        return f"{self.prefix}model:current"
+
+    @property
+    def model_history(self) -> str:
+        return f"{self.prefix}model:history"
+
+    @property
+    def model_updates(self) -> str:
+        return f"{self.prefix}model-updates"
+
+
+KEYS = RedisKeys()
+
+
+def connect(url: str, **kwargs: Any) -> redis.Redis:
+    """A Redis client with timeouts, so a Redis that is away fails fast instead of hanging."""
+    options = {"socket_timeout": 5.0, "socket_connect_timeout": 2.0, "health_check_interval": 30}
+    options.update(kwargs)
+    return redis.Redis.from_url(url, **options)
+
+
+@contextmanager
+def redis_errors(key: str, action: str) -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise RedisUnavailable(f"could not {action} Redis key {key!r}: {exc}", details={"key": key}) from exc
+
+
+class ModelPointer:
+    """Read and move the pointer; read the history; follow the latest dataset id."""
+
+    def __init__(self, client: redis.Redis, keys: RedisKeys = KEYS) -> None:
+        self.client = client
+        self.keys = keys
+
+    def current(self) -> str | None:
+        with redis_errors(self.keys.model_current, "read"):
+            value = self.client.get(self.keys.model_current)
+        return value.decode() if value is not None else None
+
+    def move(self, version: str, *, actor: str, reason: str) -> dict[str, Any]:
+        """Point at ``version`` and record who and why, atomically; then announce it.
+
+        The history entry names the version it replaced; WATCH makes the read of the old
+        pointer and the write of the new one a single optimistic transaction.
+        """
+        entry: dict[str, Any] = {}
+
+        def change(pipe: redis.client.Pipeline) -> None:
+            old = pipe.get(self.keys.model_current)
+            entry.clear()
+            entry.update(
+                version=version,
+                previous=old.decode() if old is not None else None,
+                time=utc_now(),
+                actor=actor,
+                reason=reason,
+            )
+            pipe.multi()
+            pipe.set(self.keys.model_current, version)
+            pipe.lpush(self.keys.model_history, json.dumps(entry))
+            pipe.ltrim(self.keys.model_history, 0, HISTORY_LIMIT - 1)
+
+        with redis_errors(self.keys.model_current, "move"):
+            self.client.transaction(change, self.keys.model_current)
+        self.announce(version)
+        log.info("model pointer moved", extra=entry)
+        return dict(entry)
+
+    def announce(self, version: str) -> int:
+        """Publish the version on the channel; returns how many subscribers heard it."""
+        with redis_errors(self.keys.model_updates, "publish on"):
+            return int(self.client.publish(self.keys.model_updates, json.dumps({"version": version})))
+
+    def history(self, limit: int = 100) -> list[dict[str, Any]]:
+        with redis_errors(self.keys.model_history, "read"):
+            raw = self.client.lrange(self.keys.model_history, 0, limit - 1)
+        return [json.loads(item) for item in raw]
+
+    def latest_dataset(self) -> str | None:
+        with redis_errors(self.keys.datasets_latest, "read"):
+            value = self.client.get(self.keys.datasets_latest)
+        return value.decode() if value is not None else None
+
+    def set_latest_dataset(self, dataset_id: str) -> None:
+        with redis_errors(self.keys.datasets_latest, "write"):
+            self.client.set(self.keys.datasets_latest, dataset_id)

@@ -1,0 +1,63 @@
+import json
+import time
+
+import pytest
+import redis
+
+from shared.errors import RedisUnavailable
+from shared.pointer import KEYS, ModelPointer, connect
+
+
+def test_pointer_moves_with_its_history_entry(redis_client: redis.Redis) -> None:
+    pointer = ModelPointer(redis_client)
+    assert pointer.current() is None
+    first = pointer.move("v1", actor="trainer", reason="first model")
+    second = pointer.move("v2", actor="operator", reason="better silhouette")
+    assert pointer.current() == "v2"
+    assert first["previous"] is None and second["previous"] == "v1"
+    history = pointer.history()
+    assert [h["version"] for h in history] == ["v2", "v1"]
+    assert history[0]["actor"] == "operator" and history[0]["reason"] == "better silhouette"
+    assert history[0]["previous"] == "v1"
+
+
+def test_pointer_and_history_change_in_one_transaction(redis_client: redis.Redis) -> None:
+    """A MONITOR sees SET and LPUSH between one MULTI and its EXEC."""
+    pointer = ModelPointer(redis_client)
+    with redis_client.monitor() as monitor:
+        pointer.move("v9", actor="test", reason="atomicity")
+        commands = []
+        for event in monitor.listen():
+            commands.append(event["command"].split()[0].upper())
+            if commands[-1] == "EXEC":
+                break
+    block = commands[commands.index("MULTI") :]
+    assert block[:4] == ["MULTI", "SET", "LPUSH", "LTRIM"] and block[-1] == "EXEC"
+
+
+def test_the_channel_message_arrives(redis_client: redis.Redis) -> None:
+    subscriber = redis_client.pubsub(ignore_subscribe_messages=True)
+    subscriber.subscribe(KEYS.model_updates)
+    time.sleep(0.05)
+    ModelPointer(redis_client).move("v3", actor="test", reason="announce")
+    message = None
+    deadline = time.monotonic() + 5
+    while message is None and time.monotonic() < deadline:
+        message = subscriber.get_message(timeout=0.5)
+    subscriber.close()
+    assert message is not None and json.loads(message["data"]) == {"version": "v3"}
+
+
+def test_latest_dataset_pointer(redis_client: redis.Redis) -> None:
+    pointer = ModelPointer(redis_client)
+    assert pointer.latest_dataset() is None
+    pointer.set_latest_dataset("d1")
+    assert pointer.latest_dataset() == "d1"
+
+
+def test_redis_away_is_a_project_error_naming_the_key() -> None:
+    from tools.stack import free_port
+
+    pointer = ModelPointer(connect(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.3))
+    with pytest.raises(RedisUnavailable, match="musicrec:model:current"):
+        pointer.current()
