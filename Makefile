@@ -30,8 +30,8 @@ test: setup ## run the whole test suite against real Redis, MinIO and Spark
 test-fast: setup ## the suite without the slow marker
 	@$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-demo: up ## the whole pipeline on a generated catalog (for now: brings the stack up)
-	@echo "musicrec stack is up; stop it with 'make down'"
+demo: setup ## the whole pipeline: stack up, generate + ingest a catalog, train, serve
+	@$(PY) -m tools.demo
 
 clean: down ## stop the stack and delete local data (keeps the download cache)
 	rm -rf .local
