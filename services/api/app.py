@@ -1,0 +1,69 @@
+"""The API gateway: ``create_app(settings)`` builds a FastAPI app; the model loads in lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from shared.pointer import connect
+from shared.storage import ObjectStore
+from services.api.dependencies import Gateway
+from services.api.errors import install_error_handlers
+from services.api.holder import ModelHolder
+from services.api.metrics import ApiMetrics
+from services.api.middleware import RequestContextMiddleware
+from services.api.reloader import ModelReloader
+from services.api.responses import OrjsonResponse
+from services.api.routes import ROUTERS
+from services.api.settings import ApiSettings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Music recommendations from audio features.
+
+Read routes are public. Training jobs and model activation are operator routes: send
+`Authorization: Bearer <MUSICREC_OPERATOR_TOKEN>`. Every error has the shape
+`{"error": {"code", "message", "details"}}` and every response an `X-Request-ID` header.
+"""
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = ObjectStore.from_settings(settings)
+        client = connect(settings.redis_url)
+        holder = ModelHolder()
+        reloader = ModelReloader(settings, store, client, holder, metrics)
+        app.state.gateway = Gateway(settings, metrics, store, client, holder, reloader)
+        reloader.start()
+        if not await asyncio.to_thread(reloader.wait_first_attempt, settings.startup_wait_seconds):
+            log.warning("no model after %gs; serving without one until it loads", settings.startup_wait_seconds)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(reloader.stop)
+            client.close()
+
+    app = FastAPI(
+        title="musicrec API",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For ``uvicorn services.api.app:app_from_environment --factory``."""
+    return create_app(ApiSettings())

@@ -1,0 +1,106 @@
+"""One JSON error shape for every 4xx/5xx: ``{"error": {"code", "message", "details"}}``.
+
+Project errors map to statuses through :data:`shared.errors.HTTP_STATUS`; validation errors
+name each field and, where it has one, its allowed range. No stack trace reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from shared.errors import MusicrecError, http_status
+from shared.schema import FEATURES
+from services.api.responses import error_response
+from services.api.schemas import FIELD_RANGES
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An HTTP-level refusal with its own code (auth, unknown job, oversized body...)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.details = details or {}
+        self.headers = dict(headers or {})
+
+
+def _field_range(name: str) -> dict[str, Any]:
+    spec = FEATURES.get(name)
+    if spec is not None:
+        return {"minimum": spec.minimum, "maximum": spec.maximum, "allowed": spec.describe()}
+    if name in FIELD_RANGES:
+        low, high = FIELD_RANGES[name]
+        return {"minimum": low, "maximum": high, "allowed": f"{low:g} to {high:g}"}
+    return {}
+
+
+def _describe(error: Mapping[str, Any]) -> dict[str, Any]:
+    where = [str(part) for part in error.get("loc", ())[1:]]
+    field = ".".join(where) or "body"
+    described: dict[str, Any] = {"field": field, "message": error.get("msg", "invalid"), "type": error.get("type")}
+    if error.get("type") == "extra_forbidden":
+        if where[:1] == ["features"]:
+            described["message"] = f"unknown feature {where[-1]!r}; the schema has {list(FEATURES)}"
+        else:
+            described["message"] = f"unknown field {where[-1]!r}"
+    elif where:
+        described |= _field_range(where[-1])
+    return described
+
+
+def _validation_error(_: Request, exc: RequestValidationError) -> Response:
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        error = next(e for e in errors if e.get("type") == "json_invalid")
+        reason = (error.get("ctx") or {}).get("error", "not valid JSON")
+        position = error.get("loc", (None, None))[-1]
+        return error_response(400, "malformed_json", f"the request body is not valid JSON: {reason} at position {position}",
+                              {"position": position})  # fmt: skip
+    described = [_describe(e) for e in errors]
+    message = "; ".join(
+        f"{d['field']}: {d['message']}" + (f" (allowed: {d['allowed']})" if "allowed" in d else "") for d in described
+    )
+    return error_response(422, "invalid_input", message, {"errors": described})
+
+
+def _musicrec_error(_: Request, exc: MusicrecError) -> Response:
+    return error_response(http_status(exc), exc.code, exc.message, exc.details)
+
+
+def _api_error(_: Request, exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+def _http_exception(request: Request, exc: HTTPException) -> Response:
+    code = STATUS_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if exc.status_code in (404, 405) and message in ("Not Found", "Method Not Allowed"):
+        message = f"{message.lower()}: {request.method} {request.url.path}"
+    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(MusicrecError, _musicrec_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(HTTPException, _http_exception)

@@ -1,0 +1,128 @@
+"""A model ready to serve: scaler, centroids, cluster labels and one KD-tree per cluster.
+
+Built once per bundle in the background (:func:`serving_model`), then only read. A query is
+scaled with the model's scaler, assigned to the nearest centroid, and answered with the
+exact nearest catalog tracks of that cluster (Euclidean distance in the scaled space).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from shared.bundle import Bundle, ModelDocument
+from shared.errors import BundleIntegrityError
+from shared.manifest import utc_now
+from services.api.catalog import ServingCatalog
+
+
+@dataclass(frozen=True)
+class ClusterIndex:
+    rows: np.ndarray  # catalog rows of this cluster
+    tree: cKDTree | None  # over those rows' scaled features; None for an empty cluster
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    row: int
+    distance: float
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    version: str
+    document: ModelDocument
+    catalog: ServingCatalog
+    mean: np.ndarray
+    scale: np.ndarray
+    centroids: np.ndarray
+    labels: tuple[str, ...]
+    clusters: tuple[ClusterIndex, ...]
+    position: np.ndarray  # row -> its position inside its cluster's tree
+    cluster_of_row: np.ndarray
+    loaded_at: str = field(default_factory=utc_now)
+
+    @property
+    def features(self) -> list[str]:
+        return self.document.features
+
+    def scale_query(self, values: Mapping[str, float]) -> np.ndarray:
+        raw = np.fromiter((values[f] for f in self.document.features), dtype=np.float64, count=len(self.mean))
+        return (raw - self.mean) / self.scale
+
+    def nearest_cluster(self, point: np.ndarray) -> int:
+        return int(np.argmin(((self.centroids - point) ** 2).sum(axis=1)))
+
+    def track_point(self, row: int) -> tuple[int, np.ndarray]:
+        """The cluster of a catalog track and its scaled features."""
+        cluster = int(self.cluster_of_row[row])
+        return cluster, self.clusters[cluster].tree.data[self.position[row]]
+
+    def nearest(self, cluster: int, point: np.ndarray, limit: int, excluded_songs: Iterable[int] = ()) -> list[Neighbour]:
+        """The ``limit`` nearest tracks of ``cluster``, one per song, skipping excluded songs.
+
+        Asks the tree for a few more than needed and widens the search only when exclusions
+        and duplicates used them up; never scans the cluster.
+        """
+        index = self.clusters[cluster]
+        size = len(index.rows)
+        seen = set(excluded_songs)
+        want = min(size, 2 * limit + len(seen) + 2)
+        while want:
+            distances, positions = index.tree.query(point, k=want)
+            picked: list[Neighbour] = []
+            chosen = set(seen)
+            for distance, position in zip(np.atleast_1d(distances).tolist(), np.atleast_1d(positions).tolist()):
+                row = int(index.rows[position])
+                song = int(self.catalog.songs[row])
+                if song in chosen:
+                    continue
+                chosen.add(song)
+                picked.append(Neighbour(row, distance))
+                if len(picked) == limit:
+                    return picked
+            if want >= size:
+                return picked
+            want = min(size, want * 4)
+        return []
+
+
+def serving_model(bundle: Bundle) -> ServingModel:
+    """Index a verified bundle; refuses a catalog whose clusters or features are unusable."""
+    document = bundle.model
+    where = f"model {bundle.version}"
+    points = bundle.scaled_features()
+    if not np.isfinite(points).all():
+        raise BundleIntegrityError(f"{where}: catalog.parquet holds NaN or infinite scaled features")
+    cluster_column = bundle.catalog.column("cluster")
+    if cluster_column.null_count:
+        raise BundleIntegrityError(f"{where}: catalog.parquet has tracks without a cluster")
+    cluster_of_row = cluster_column.to_numpy().astype(np.int32)
+    if len(cluster_of_row) and (cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k):
+        raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
+    order = np.argsort(cluster_of_row, kind="stable").astype(np.int32)
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(cluster_of_row, minlength=document.k))])
+    position = np.empty(len(order), dtype=np.int32)
+    clusters = []
+    for c in range(document.k):
+        rows = order[bounds[c] : bounds[c + 1]]
+        position[rows] = np.arange(len(rows), dtype=np.int32)
+        tree = cKDTree(points[rows], balanced_tree=False, compact_nodes=False) if len(rows) else None
+        clusters.append(ClusterIndex(rows, tree))
+    labels = {c.id: c.label for c in document.clusters}
+    return ServingModel(
+        version=bundle.version,
+        document=document,
+        catalog=ServingCatalog(bundle.catalog),
+        mean=np.asarray(document.scaler.mean, dtype=np.float64),
+        scale=np.asarray(document.scaler.scale, dtype=np.float64),
+        centroids=np.asarray(document.centroids, dtype=np.float64),
+        labels=tuple(labels[c] for c in range(document.k)),
+        clusters=tuple(clusters),
+        position=position,
+        cluster_of_row=cluster_of_row,
+    )
+

@@ -1,0 +1,20 @@
+"""``GET /v1/datasets``: complete datasets, newest last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from shared.datasets import list_datasets
+from services.api.dependencies import Gateway, gateway
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+
+SHOWN = ("dataset_id", "created_at", "rows_read", "rows_kept", "rows_rejected", "rejected_by_reason", "duplicates", "source")
+
+
+@router.get("")
+def list_complete_datasets(gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+    """Datasets whose manifest exists (a failed or running ingest is not listed)."""
+    return {"datasets": [{key: manifest.get(key) for key in SHOWN} for manifest in list_datasets(gateway.store)]}

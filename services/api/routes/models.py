@@ -1,0 +1,75 @@
+"""``/v1/models``: published model versions, the one served, and activation (operator)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
+
+from shared.bundle import ModelDocument, list_versions, load_bundle, read_model_document
+from shared.errors import MusicrecError
+from shared.ids import check_id
+from shared.pointer import ModelPointer
+from services.api.dependencies import Gateway, current_model, gateway, require_operator
+from services.api.model import ServingModel
+from services.api.schemas import ActivationRequest
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/models", tags=["models"])
+
+SHOWN = {"version", "created_at", "features", "k", "metrics", "lineage", "clusters"}
+
+
+def public_model(document: ModelDocument) -> dict[str, Any]:
+    return document.model_dump(include=SHOWN)
+
+
+def _published_model(gateway: Gateway, version: str) -> dict[str, Any]:
+    """A version's document; cached, since a published version never changes."""
+    cached = gateway.model_documents.get(version)
+    if cached is None:
+        try:
+            cached = public_model(read_model_document(gateway.store, version))
+        except MusicrecError as exc:  # listed, but unusable: show why instead of hiding it
+            return {"version": version, "error": {"code": exc.code, "message": exc.message}}
+        gateway.model_documents[version] = cached
+    return cached
+
+
+@router.get("")
+def list_models(gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+    """Every published version, oldest first; ``current`` is what the pointer names."""
+    versions = list_versions(gateway.store)
+    try:
+        current = ModelPointer(gateway.redis).current()
+    except MusicrecError:
+        current = gateway.holder.pointer  # Redis away: the last pointer this process read
+    served = gateway.holder.model
+    return {
+        "models": [_published_model(gateway, v) for v in versions],
+        "current": current,
+        "serving": served.version if served is not None else None,
+    }
+
+
+@router.get("/current")
+async def serving_model(model: ServingModel = Depends(current_model)) -> dict[str, Any]:
+    """The model this process answers recommendations with."""
+    return public_model(model.document) | {"loaded_at": model.loaded_at}
+
+
+@router.post(
+    "/{version}/activate",
+    dependencies=[Depends(require_operator)],
+    responses={404: {"description": "no such version"}, 409: {"description": "the bundle fails verification"}},
+)
+def activate(version: str, body: ActivationRequest = Body(default_factory=ActivationRequest), gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+    """Promote or roll back: verify the bundle, then move the pointer with a recorded reason."""
+    check_id(version, "version")
+    load_bundle(gateway.store, version)  # every sha256, the document and the catalog, or 404/409
+    entry = ModelPointer(gateway.redis).move(version, actor="operator", reason=body.reason)
+    gateway.reloader.wake()
+    log.info("model %s activated by an operator: %s", version, body.reason)
+    return entry

@@ -1,0 +1,80 @@
+"""``/v1/training-jobs`` (operator): enqueue training and read a job's state through RQ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Response
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.results import Result
+
+from shared.datasets import newest_dataset_id, read_dataset_manifest
+from shared.ids import check_id
+from shared.jobs import enqueue_training
+from shared.pointer import redis_errors
+from shared.schema import validate_feature_names
+from services.api.dependencies import Gateway, gateway, require_operator
+from services.api.errors import ApiError
+from services.api.schemas import TrainingRequest
+
+router = APIRouter(prefix="/v1/training-jobs", tags=["training jobs"], dependencies=[Depends(require_operator)])
+
+
+def _job_url(job_id: str) -> str:
+    return f"{router.prefix}/{job_id}"
+
+
+@router.post("", status_code=202, responses={404: {"description": "the dataset is not published"}})
+def start_training(
+    response: Response, body: TrainingRequest = Body(default_factory=TrainingRequest), gateway: Gateway = Depends(gateway)
+) -> dict[str, Any]:
+    """Queue a training job for a dataset (default: the newest); an identical active job is reused."""
+    features = list(validate_feature_names(body.features)) if body.features is not None else None
+    if body.dataset_id is not None:
+        read_dataset_manifest(gateway.store, body.dataset_id)
+        dataset_id = body.dataset_id
+    else:
+        dataset_id = newest_dataset_id(gateway.store)
+    job, created = enqueue_training(
+        gateway.redis, actor="operator", dataset_id=dataset_id, k=body.k, features=features, force=body.force
+    )
+    response.headers["Location"] = _job_url(job.id)
+    return {"job_id": job.id, "url": _job_url(job.id), "created": created, "dataset_id": dataset_id}
+
+
+def _when(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def _error_line(result: Result | None) -> str | None:
+    """The exception line of a failed job (its traceback stays in the worker's log)."""
+    if result is None or result.type != Result.Type.FAILED or not result.exc_string:
+        return None
+    lines = [line for line in result.exc_string.strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else None
+
+
+@router.get("/{job_id}", responses={404: {"description": "no such job (or it expired)"}})
+def training_job(job_id: str, gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+    """Status (RQ's words), stage, times, result (once finished) and error (once failed)."""
+    check_id(job_id, "job_id")
+    with redis_errors(f"rq:job:{job_id}", "read"):
+        try:
+            job = Job.fetch(job_id, connection=gateway.redis)
+        except NoSuchJobError as exc:
+            raise ApiError(404, "job_not_found", f"training job {job_id!r} does not exist or has expired",
+                           {"job_id": job_id}) from exc  # fmt: skip
+        latest = job.latest_result()
+        status = job.get_status(refresh=False)
+    returned = latest.return_value if latest is not None and latest.type == Result.Type.SUCCESSFUL else None
+    return {
+        "job_id": job.id,
+        "status": str(status.value if hasattr(status, "value") else status),
+        "stage": job.meta.get("stage"),
+        "enqueued_at": _when(job.enqueued_at),
+        "started_at": _when(job.started_at),
+        "ended_at": _when(job.ended_at),
+        "result": returned if isinstance(returned, dict) else None,
+        "error": _error_line(latest),
+    }
