@@ -30,6 +30,7 @@ from services.api.settings import ApiSettings
 log = logging.getLogger(__name__)
 
 RECONNECT_MAX_SECONDS = 5.0
+LISTEN_SECONDS = 0.25  # how long one wait for a message lasts; bounds how long stop() takes
 
 
 class ModelReloader:
@@ -156,7 +157,7 @@ class ModelReloader:
                 self._wake.set()  # anything announced while we were not listening
                 delay = 0.1
                 while not self._stopping.is_set():
-                    if pubsub.get_message(timeout=1.0) is not None:
+                    if pubsub.get_message(timeout=LISTEN_SECONDS) is not None:
                         self._wake.set()
             except (redis.RedisError, OSError) as exc:
                 log.warning("model update channel lost (%s); reconnecting in %.1fs", exc, delay)

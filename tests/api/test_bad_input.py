@@ -1,0 +1,140 @@
+"""Every bad request gets the one error shape, a precise message and a request id."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.api import recommend
+from tests.api.test_recommendations import QUERY
+
+
+def error_of(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"]
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code
+    assert "Traceback" not in response.text
+    return body["error"]
+
+
+def post(client: TestClient, body: object) -> object:
+    return client.post("/v1/recommendations", json=body)
+
+
+def test_a_missing_feature_is_named(client: TestClient) -> None:
+    features = {k: v for k, v in QUERY.items() if k != "tempo"}
+    error = error_of(post(client, {"features": features}), 422, "invalid_input")
+    assert error["details"]["missing"] == ["tempo"] and "tempo" in error["message"]
+
+
+def test_an_unknown_feature_or_field_is_refused(client: TestClient) -> None:
+    error = error_of(post(client, {"features": QUERY | {"mood": 0.3}}), 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "features.mood" and "unknown feature 'mood'" in error["message"]
+    error = error_of(post(client, {"features": QUERY, "colour": "red"}), 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "colour"
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "allowed"),
+    [("tempo", 251, "30 to 250 BPM"), ("tempo", 0, "30 to 250 BPM"), ("loudness", -61, "-60 to 5 dB"), ("energy", 1.01, "0 to 1")],
+)
+def test_an_out_of_range_feature_names_field_and_range(client: TestClient, feature: str, value: float, allowed: str) -> None:
+    error = error_of(post(client, {"features": QUERY | {feature: value}}), 422, "invalid_input")
+    [detail] = error["details"]["errors"]
+    assert detail["field"] == f"features.{feature}" and detail["allowed"] == allowed
+    assert f"features.{feature}" in error["message"] and allowed in error["message"]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinity_are_refused(client: TestClient, literal: str) -> None:
+    raw = json.dumps({"features": QUERY}).replace("0.62", literal)  # danceability
+    response = client.post("/v1/recommendations", content=raw, headers={"content-type": "application/json"})
+    error = error_of(response, 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "features.danceability"
+
+
+@pytest.mark.parametrize("value", ["0.5", None, True, [0.5], {"v": 0.5}])
+def test_a_feature_that_is_not_a_number_is_refused(client: TestClient, value: object) -> None:
+    error = error_of(post(client, {"features": QUERY | {"energy": value}}), 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "features.energy"
+    assert error["details"]["errors"][0]["allowed"] == "0 to 1"
+
+
+@pytest.mark.parametrize("limit", [0, 51, "abc", "5", 2.5, None])
+def test_a_bad_limit_names_the_range(client: TestClient, limit: object) -> None:
+    error = error_of(post(client, {"features": QUERY, "limit": limit}), 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "limit" and "1 to 50" in error["message"]
+
+
+@pytest.mark.parametrize("limit", ["0", "51", "abc"])
+def test_a_bad_limit_on_track_recommendations_names_the_range(client: TestClient, limit: str) -> None:
+    response = client.get("/v1/tracks/t0000001/recommendations", params={"limit": limit})
+    error = error_of(response, 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "limit" and "1 to 50" in error["message"]
+
+
+@pytest.mark.parametrize("raw", ['{"features": {"tempo": 120,}', "not json", '{"features": '])
+def test_malformed_json_is_400_with_the_position(client: TestClient, raw: str) -> None:
+    response = client.post("/v1/recommendations", content=raw, headers={"content-type": "application/json"})
+    error = error_of(response, 400, "malformed_json")
+    assert "not valid JSON" in error["message"] and isinstance(error["details"]["position"], int)
+
+
+def test_a_missing_or_non_object_body_is_422(client: TestClient) -> None:
+    error_of(client.post("/v1/recommendations"), 422, "invalid_input")
+    error_of(post(client, [1, 2]), 422, "invalid_input")
+    error_of(post(client, {"features": [0.5]}), 422, "invalid_input")
+
+
+def test_a_huge_body_is_refused_with_413(client: TestClient) -> None:
+    huge = {"features": QUERY, "exclude_track_ids": ["x" * 100] * 1000}
+    error = error_of(post(client, huge), 413, "payload_too_large")
+    assert "limit of 65536 bytes" in error["message"]
+
+    def chunks():  # no content-length: the limit is enforced while reading
+        yield b'{"features": {}, "exclude_track_ids": ["'
+        for _ in range(100):
+            yield b"y" * 1024
+        yield b'"]}'
+
+    response = client.post("/v1/recommendations", content=chunks(), headers={"content-type": "application/json"})
+    error_of(response, 413, "payload_too_large")
+
+
+def test_unknown_routes_and_methods_use_the_error_shape(client: TestClient) -> None:
+    assert "GET /v2/nothing" in error_of(client.get("/v2/nothing"), 404, "not_found")["message"]
+    error_of(client.get("/v1/recommendations"), 405, "method_not_allowed")
+
+
+def test_request_ids_are_returned_and_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="services.api.access"):
+        mine = client.post("/v1/recommendations", json={"features": QUERY}, headers={"X-Request-ID": "client-chosen-42"})
+        fresh = client.get("/healthz")
+        bad = client.get("/healthz", headers={"X-Request-ID": "has spaces and\ttabs"})
+    assert mine.headers["x-request-id"] == "client-chosen-42"
+    assert len(fresh.headers["x-request-id"]) == 32 and bad.headers["x-request-id"] != "has spaces and\ttabs"
+    logged = {getattr(r, "request_id", None): r for r in caplog.records}
+    for response in (mine, fresh, bad):
+        record = logged[response.headers["x-request-id"]]
+        assert record.status == response.status_code and record.path in ("/v1/recommendations", "/healthz")
+
+
+def test_an_unexpected_error_is_a_500_without_a_trace(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(recommend, "for_features", broken)  # failure injection
+    with caplog.at_level(logging.ERROR):
+        response = post(client, {"features": QUERY})
+    error = error_of(response, 500, "internal_error")
+    request_id = response.headers["x-request-id"]
+    assert request_id in error["message"] and "secret" not in response.text
+    assert any(getattr(r, "request_id", None) == request_id and r.exc_info for r in caplog.records)
