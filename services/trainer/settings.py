@@ -1,0 +1,31 @@
+"""Trainer settings: the shared base plus model selection, evaluation and the quality gate."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from shared.settings import MusicrecSettings
+
+
+class TrainerSettings(MusicrecSettings):
+    # Automatic k: candidates k_min..k_max fitted on a sample, scored on a held-out sample.
+    k_min: int = Field(2, ge=2)
+    k_max: int = Field(12, ge=2)
+    selection_sample: int = Field(20_000, ge=10, description="rows the candidate models are fitted on")
+    holdout_sample: int = Field(5_000, ge=10, description="held-out rows the candidates are scored on")
+    n_init: int = Field(3, ge=1, description="k-means++ restarts per candidate fit")
+    max_iter: int = Field(300, ge=10)
+    # Evaluation of the final model.
+    silhouette_sample: int = Field(10_000, ge=10)
+    precision_queries: int = Field(2_000, ge=10, description="query tracks for genre precision@5")
+    # Quality gate: the pointer moves only for a model that passes it (or when forced).
+    gate_silhouette_floor: float = Field(0.10, ge=-1.0, le=1.0)
+    gate_max_regression: float = Field(0.05, ge=0.0, le=2.0, description="allowed silhouette drop vs the current model")
+    # Code version recorded in the lineage; found with git when not set.
+    git_commit: str | None = None
+
+    @model_validator(mode="after")
+    def _k_range_is_ordered(self) -> "TrainerSettings":
+        if self.k_max < self.k_min:
+            raise ValueError(f"MUSICREC_K_MAX ({self.k_max}) is below MUSICREC_K_MIN ({self.k_min})")
+        return self

@@ -1,0 +1,107 @@
+"""Published datasets for trainer tests, written directly in the dataset format.
+
+Parquet parts with the columns and types of ``shared.schema.DATASET_COLUMNS`` plus a
+dataset manifest, as ingest publishes them. With ``structure="genres"`` each genre has its
+own feature distribution (so clusters and genre precision mean something); with
+``structure="noise"`` every feature is uniform over its range (nothing to find).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from shared.datasets import dataset_prefix
+from shared.ids import new_id
+from shared.manifest import file_entry, write_manifest
+from shared.schema import DATASET_COLUMNS, FEATURES, METADATA_COLUMNS
+from shared.storage import ObjectStore
+
+# genre -> mean of each feature (0-1 features, loudness in dB, tempo in BPM)
+GENRES: dict[str, dict[str, float]] = {
+    "ambient": dict(danceability=0.25, energy=0.15, loudness=-22, speechiness=0.04, acousticness=0.85,
+                    instrumentalness=0.85, liveness=0.10, valence=0.15, tempo=80),
+    "hip-hop": dict(danceability=0.80, energy=0.65, loudness=-6, speechiness=0.40, acousticness=0.15,
+                    instrumentalness=0.02, liveness=0.15, valence=0.50, tempo=95),
+    "edm": dict(danceability=0.75, energy=0.92, loudness=-4, speechiness=0.06, acousticness=0.03,
+                instrumentalness=0.60, liveness=0.20, valence=0.60, tempo=128),
+    "folk": dict(danceability=0.50, energy=0.35, loudness=-12, speechiness=0.04, acousticness=0.85,
+                 instrumentalness=0.05, liveness=0.30, valence=0.60, tempo=110),
+}  # fmt: skip
+SPREAD = {"loudness": 2.5, "tempo": 8.0}  # standard deviation; 0-1 features use 0.07
+ARROW_TYPES = {"string": pa.string(), "int": pa.int32(), "long": pa.int64()}
+
+
+def generated_table(rows: int, seed: int = 0, structure: str = "genres") -> pa.Table:
+    rng = np.random.default_rng(seed)
+    names = list(GENRES)
+    genre = rng.integers(0, len(names), rows)
+    columns: dict[str, object] = {
+        "track_id": [f"t{seed}-{i:07d}" for i in range(rows)],
+        "track_name": [f"track {i}" for i in range(rows)],
+        "artist_name": [f"{names[g]} artist {i % max(5, rows // 40)}" for i, g in enumerate(genre)],
+        "genre": [names[g] for g in genre],
+        "popularity": rng.integers(0, 101, rows),
+        "year": rng.integers(1960, 2024, rows),
+        "key": rng.integers(0, 12, rows),
+        "mode": rng.integers(0, 2, rows),
+        "duration_ms": rng.integers(60_000, 400_000, rows),
+        "time_signature": rng.integers(3, 6, rows),
+    }
+    for name, spec in FEATURES.items():
+        if structure == "noise":
+            values = rng.uniform(spec.minimum, spec.maximum, rows)
+        else:
+            means = np.array([GENRES[n][name] for n in names])[genre]
+            values = rng.normal(means, SPREAD.get(name, 0.07))
+        columns[name] = np.clip(values, spec.minimum, spec.maximum)
+    schema = pa.schema(
+        [(c, ARROW_TYPES[t]) for c, t in METADATA_COLUMNS.items()] + [(f, pa.float64()) for f in FEATURES]
+    )
+    return pa.table({c: pa.array(columns[c], schema.field(c).type) for c in DATASET_COLUMNS}, schema=schema)
+
+
+def publish_generated_dataset(
+    store: ObjectStore,
+    rows: int = 2_000,
+    *,
+    seed: int = 0,
+    structure: str = "genres",
+    dataset_id: str | None = None,
+    parts: int = 2,
+    manifest: bool = True,
+) -> str:
+    """Write the parts and (unless ``manifest=False``) the manifest; returns the dataset id."""
+    dataset_id = dataset_id or new_id()
+    table = generated_table(rows, seed, structure)
+    files = {}
+    bounds = np.linspace(0, rows, parts + 1).astype(int)
+    for part, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
+        sink = io.BytesIO()
+        pq.write_table(table.slice(start, stop - start), sink, compression="zstd")
+        name = f"part-{part:05d}.parquet"
+        store.put_bytes(f"{dataset_prefix(dataset_id)}/{name}", sink.getvalue())
+        files[name] = file_entry(sink.getvalue())
+    if manifest:
+        write_manifest(
+            store,
+            dataset_prefix(dataset_id),
+            files,
+            kind="dataset",
+            dataset_id=dataset_id,
+            rows_read=rows,
+            rows_kept=rows,
+            rows_rejected=0,
+            rejected_by_reason={},
+            duplicates=0,
+            source={"name": f"generated-{structure}-{seed}.csv", "uri": "generated", "sha256": "", "bytes": 0},
+            layout="generated",
+            encoding="utf-8",
+            schema={c: str(table.schema.field(c).type) for c in DATASET_COLUMNS},
+            engine={"spark": None, "hadoop": None},
+            timings={},
+        )
+    return dataset_id
