@@ -1,0 +1,111 @@
+"""The gateway as it runs: ``python -m services.api`` under uvicorn, swapping under load."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from shared.pointer import ModelPointer
+from shared.storage import ObjectStore
+from tests.api.conftest import OPERATOR_TOKEN, wait_until
+from tests.api.test_recommendations import QUERY
+from tools import stack
+from tools.synthetic_model import publish_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served(env: dict, redis_client, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real API process on a free port; yields its base URL and log file."""
+    port = stack.free_port()
+    log = tmp_path / "api.log"
+    environment = {**os.environ, **env, "MUSICREC_OPERATOR_TOKEN": OPERATOR_TOKEN, "MUSICREC_RELOAD_POLL_SECONDS": "0.5",
+                   "MUSICREC_LOG_LEVEL": "WARNING", "MUSICREC_LOG_FORMAT": "json"}  # fmt: skip
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "services.api", "--port", str(port)], cwd=ROOT, env=environment,
+                                   stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_until(lambda: stack.http_ok(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None, 30, "the API")
+        assert process.poll() is None, log.read_text()
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        process.terminate()
+        process.wait(15)
+
+
+def test_zero_failed_requests_while_the_pointer_flips_under_load(
+    store: ObjectStore, pointer: ModelPointer, served: tuple[str, Path]
+) -> None:
+    url, log = served
+    versions = {publish_model(store, 1500, k=5, seed=1, id_prefix="a"): "a", publish_model(store, 1500, k=4, seed=2, id_prefix="b"): "b"}
+    first, second = versions
+    pointer.move(first, actor="test", reason="start")
+    wait_until(lambda: httpx.get(f"{url}/readyz").status_code == 200, 30, "readiness")
+
+    answers: list[tuple[int, str | None, bool]] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            while not stop.is_set():
+                response = http.post("/v1/recommendations", json={"features": QUERY, "limit": 10})
+                body = response.json()
+                version = body.get("model_version")
+                consistent = version in versions and all(t["track_id"].startswith(versions[version]) for t in body["tracks"])
+                answers.append((response.status_code, version, consistent))
+
+    workers = [threading.Thread(target=load) for _ in range(12)]
+    for worker in workers:
+        worker.start()
+    try:
+        for flip in range(10):
+            time.sleep(0.4)
+            pointer.move(second if flip % 2 == 0 else first, actor="test", reason=f"flip {flip}")
+        time.sleep(0.8)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(30)
+
+    statuses = Counter(status for status, _, _ in answers)
+    assert statuses == {200: len(answers)}, (statuses, log.read_text()[-3000:])
+    assert all(consistent for _, _, consistent in answers)  # each answered wholly by one version
+    sequence = [version for _, version, _ in answers]
+    switches = sum(1 for a, b in zip(sequence, sequence[1:]) if a != b)
+    assert set(sequence) == set(versions) and switches >= 5 and len(answers) > 200
+    reloads = next(line for line in httpx.get(f"{url}/metrics").text.splitlines() if line.startswith("musicrec_model_reloads_total"))
+    assert float(reloads.split()[-1]) >= 6
+
+
+def test_the_entry_point_refuses_incomplete_settings_with_one_clear_message(env: dict) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "MUSICREC_S3_ACCESS_KEY"}
+    result = subprocess.run([sys.executable, "-m", "services.api"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "invalid settings" in result.stderr and "s3_access_key" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_api_imports_neither_spark_nor_scikit_learn_nor_the_trainer() -> None:
+    code = (
+        "import json, sys\n"
+        "from services.api.app import create_app\n"
+        "from services.api.settings import ApiSettings\n"
+        "import services.api.__main__\n"
+        "create_app(ApiSettings(s3_access_key='k', s3_secret_key='s'))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    modules = json.loads(result.stdout)
+    assert "services.api.model" in modules and "scipy.spatial" in modules  # the probe saw the app
+    forbidden = [m for m in modules if m.split(".")[0] in ("pyspark", "sklearn", "py4j") or m.startswith("services.trainer")]
+    assert forbidden == []
