@@ -68,7 +68,8 @@ def _finite_column(table: pa.Table, name: str, dataset_id: str) -> np.ndarray:
     bad = int(np.count_nonzero(~np.isfinite(values)))
     if bad:
         raise InvalidInput(
-            f"dataset {dataset_id!r}: feature {name!r} has {bad} null or non-finite value(s); a dataset's features never may",
+            f"dataset {dataset_id!r}: feature {name!r} has {bad} null or non-finite value(s), "
+            "which a published dataset never may",
             details={"dataset_id": dataset_id, "feature": name, "bad_values": bad},
         )
     return values

@@ -105,6 +105,12 @@ def fit_on_sample(scaled: np.ndarray, samples: Samples, k: int, options: FitOpti
         return kmeans(k, options, seed).fit(rows)
 
 
+def best_k(scores: dict[int, float]) -> int:
+    """The k with the highest score; of equal scores (to SCORE_DECIMALS), the smallest k."""
+    best = max(round(s, SCORE_DECIMALS) for s in scores.values())
+    return min(k for k, s in scores.items() if round(s, SCORE_DECIMALS) == best)
+
+
 def select_k(scaled: np.ndarray, samples: Samples, options: FitOptions) -> KSelection:
     fit_rows, holdout_rows = scaled[samples.fit], scaled[samples.holdout]
     candidates = range(options.k_min, min(options.k_max, len(holdout_rows) - 1) + 1)
@@ -120,8 +126,7 @@ def select_k(scaled: np.ndarray, samples: Samples, options: FitOptions) -> KSele
             models[k] = kmeans(k, options, options.seed).fit(fit_rows)
             labels = models[k].predict(holdout_rows)
             scores[k] = float(silhouette_score(holdout_rows, labels)) if len(np.unique(labels)) > 1 else -1.0
-    best = max(round(s, SCORE_DECIMALS) for s in scores.values())
-    k = min(k for k, s in scores.items() if round(s, SCORE_DECIMALS) == best)
+    k = best_k(scores)
     log.info("selected k", extra={"k": k, "scores": scores})
     return KSelection(k, False, scores, models[k])
 

@@ -125,7 +125,11 @@ def run_training(
     model = fit(data.matrix, options, request.k, on_stage=stages.enter)
     stages.enter("evaluating")
     metrics = evaluate(
-        model, data.tracks, options, silhouette_sample=settings.silhouette_sample, precision_queries=settings.precision_queries
+        model,
+        data.tracks,
+        options,
+        silhouette_sample=settings.silhouette_sample,
+        precision_queries=settings.precision_queries,
     )
     stages.enter("indexing")
     catalog = catalog_table(data, model)

@@ -1,0 +1,72 @@
+"""The quality gate: a worse model is published but not served, unless forced."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from services.trainer.gate import decide
+from shared.bundle import list_versions, load_bundle
+from shared.jobs import enqueue_training
+from shared.pointer import ModelPointer
+from shared.storage import ObjectStore
+from tests.trainer.generated_dataset import publish_generated_dataset
+
+
+def train(redis_client: redis.Redis, run_burst, **params) -> dict:
+    job, _ = enqueue_training(redis_client, **params)
+    run_burst()
+    result = job.return_value()
+    assert result is not None, job.latest_result().exc_string
+    return result
+
+
+def test_the_gate_refuses_a_worse_model_until_forced(
+    store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUSICREC_GATE_SILHOUETTE_FLOOR", "0.0")  # only the comparison can refuse here
+    structured = publish_generated_dataset(store, rows=1_500, seed=4)
+    noise = publish_generated_dataset(store, rows=1_500, seed=5, structure="noise")
+    good = train(redis_client, run_burst, dataset_id=structured)
+    assert good["activated"] and pointer.current() == good["version"]
+
+    worse = train(redis_client, run_burst, dataset_id=noise)
+    assert worse["published"] and not worse["activated"]
+    assert f"worse than the served model {good['version']}" in worse["reason"]
+    assert worse["metrics"]["silhouette"] < good["metrics"]["silhouette"] - 0.05
+    assert pointer.current() == good["version"] and len(pointer.history()) == 1
+    load_bundle(store, worse["version"])  # published all the same, and verifiable
+    assert list_versions(store) == [good["version"], worse["version"]]
+
+    forced = train(redis_client, run_burst, dataset_id=noise, force=True)
+    assert forced["activated"] and forced["reason"].startswith("forced")
+    assert pointer.current() == forced["version"]
+    assert pointer.history()[0]["reason"] == forced["reason"]
+
+
+def test_a_model_below_the_floor_is_not_served(
+    store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUSICREC_GATE_SILHOUETTE_FLOOR", "0.95")
+    result = train(redis_client, run_burst, dataset_id=publish_generated_dataset(store, rows=800, seed=6))
+    assert not result["activated"]
+    assert result["reason"] == f"refused: silhouette {result['metrics']['silhouette']:.4f} is below the floor 0.9500"
+    assert pointer.current() is None
+
+
+@pytest.mark.parametrize(
+    ("silhouette", "current", "force", "activate", "says"),
+    [
+        (0.30, None, False, True, "no model was served"),
+        (0.05, None, False, False, "below the floor 0.1000"),
+        (0.05, None, True, True, "forced by the caller"),
+        (None, None, False, False, "undefined"),
+        (0.30, {"version": "v1", "silhouette": 0.34}, False, True, "within 0.0500 of the served model v1"),
+        (0.30, {"version": "v1", "silhouette": 0.36}, False, False, "worse than the served model v1 (0.3600)"),
+        (0.30, {"version": "v1", "silhouette": None}, False, True, "has no silhouette to compare with"),
+    ],
+)
+def test_gate_decisions(silhouette, current, force, activate, says) -> None:
+    decision = decide(silhouette, current, floor=0.10, max_regression=0.05, force=force)
+    assert decision.activate is activate
+    assert says in decision.reason
