@@ -1,0 +1,89 @@
+"""Worker fixtures: real ``python -m services.worker`` processes, stopped (or killed) by pid."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import psutil
+import pytest
+
+from tests.trainer.conftest import pointer, run_burst  # noqa: F401  (shared fixtures)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Short liveness timings so that an abandoned job is found in seconds, not tens of seconds.
+FAST_LIVENESS = {
+    "MUSICREC_WORKER_JOB_MONITORING_INTERVAL": "1",
+    "MUSICREC_WORKER_HEARTBEAT_GRACE": "2",
+    "MUSICREC_WORKER_MAINTENANCE_INTERVAL": "1",
+    "MUSICREC_WORKER_TTL": "16",
+    "MUSICREC_RETRAIN_SCHEDULE": "off",
+    "MUSICREC_LOG_FORMAT": "json",
+}
+
+
+@dataclass
+class WorkerProcess:
+    popen: subprocess.Popen
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def kill_everything(self) -> None:
+        """SIGKILL the worker with its work horse and scheduler, as a lost machine would."""
+        try:
+            family = [psutil.Process(self.pid), *psutil.Process(self.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        for process in family:
+            try:
+                os.kill(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.popen.wait(10)
+
+    def lines(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str, every: float = 0.02) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"{what} not reached within {timeout:.0f}s")
+
+
+@pytest.fixture
+def start_worker(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(*args: str, **variables: str) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        with open(log, "wb") as out:
+            popen = subprocess.Popen(
+                [sys.executable, "-m", "services.worker", *args],
+                cwd=ROOT,
+                env={**os.environ, **FAST_LIVENESS, **variables},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(WorkerProcess(popen, log))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        if worker.popen.poll() is None:
+            worker.kill_everything()

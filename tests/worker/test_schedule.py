@@ -1,0 +1,67 @@
+"""The periodic retrain through RQ's cron support: registered, switchable off, and it trains."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+import pytest
+import redis
+from pydantic import ValidationError
+from rq.cron import CronScheduler
+
+from services.worker.schedule import CRON_NAME, RetrainSchedule, retrain_newest_dataset
+from services.worker.settings import WorkerSettings
+from shared.bundle import list_versions, load_bundle
+from shared.pointer import ModelPointer
+from shared.storage import ObjectStore
+from tests.trainer.generated_dataset import publish_generated_dataset
+
+
+def registered(connection: redis.Redis) -> dict[str, CronScheduler]:
+    return {s.name: s for s in CronScheduler.all(connection)}
+
+
+def test_the_schedule_registers_with_rq_cron_and_unregisters_on_stop(redis_client: redis.Redis, env) -> None:
+    schedule = RetrainSchedule(redis_client, WorkerSettings()).start()
+    try:
+        seen = registered(redis_client)[schedule.cron.name]
+        [entry] = seen.get_jobs()
+        assert (entry.name, entry.cron, entry.queue_name) == (CRON_NAME, "0 4 * * 1", "training")
+        assert entry.func_name == "services.worker.schedule.retrain_newest_dataset"
+        due = schedule.entry.next_enqueue_time.astimezone(timezone.utc)
+        assert (due.weekday(), due.hour, due.minute) == (0, 4, 0)  # weekly: Mondays 04:00 UTC
+    finally:
+        schedule.stop()
+    assert schedule.cron.name not in registered(redis_client)
+
+
+def test_the_schedule_is_configurable_and_can_be_switched_off(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUSICREC_RETRAIN_SCHEDULE", "30 2 * * *")
+    assert WorkerSettings().retrain_enabled
+    for off in ("off", "", "none"):
+        monkeypatch.setenv("MUSICREC_RETRAIN_SCHEDULE", off)
+        assert not WorkerSettings().retrain_enabled
+    monkeypatch.setenv("MUSICREC_RETRAIN_SCHEDULE", "every monday")
+    with pytest.raises(ValidationError, match="is not a cron expression"):
+        WorkerSettings()
+
+
+def test_a_scheduled_run_trains_the_newest_dataset_once(
+    store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst
+) -> None:
+    publish_generated_dataset(store, rows=400, seed=20)
+    newest = publish_generated_dataset(store, rows=600, seed=21)
+    schedule = RetrainSchedule(redis_client, WorkerSettings())
+    first = schedule.entry.enqueue(redis_client)  # what the cron scheduler does when it is due
+    second = schedule.entry.enqueue(redis_client)  # e.g. a second worker's schedule
+    run_burst()
+    assert first.return_value()["enqueued"] and first.return_value()["dataset_id"] == newest
+    assert second.return_value() == {"enqueued": False, "dataset_id": newest, "job_id": first.return_value()["job_id"]}
+    [version] = list_versions(store)
+    assert load_bundle(store, version).model.lineage["dataset_id"] == newest
+    assert pointer.current() == version and pointer.history()[0]["actor"] == "schedule"
+
+
+def test_a_scheduled_run_without_any_dataset_does_nothing(store: ObjectStore, redis_client: redis.Redis) -> None:
+    result = retrain_newest_dataset()
+    assert result == {"enqueued": False, "reason": "no complete dataset is published yet: ingest a catalog first"}
