@@ -73,6 +73,7 @@ def publish_generated_dataset(
     dataset_id: str | None = None,
     parts: int = 2,
     manifest: bool = True,
+    source_name: str | None = None,
 ) -> str:
     """Write the parts and (unless ``manifest=False``) the manifest; returns the dataset id."""
     dataset_id = dataset_id or new_id()
@@ -97,7 +98,7 @@ def publish_generated_dataset(
             rows_rejected=0,
             rejected_by_reason={},
             duplicates=0,
-            source={"name": f"generated-{structure}-{seed}.csv", "uri": "generated", "sha256": "", "bytes": 0},
+            source={"name": source_name or f"generated-{structure}-{seed}.csv", "uri": "generated", "sha256": "", "bytes": 0},
             layout="generated",
             encoding="utf-8",
             schema={c: str(table.schema.field(c).type) for c in DATASET_COLUMNS},

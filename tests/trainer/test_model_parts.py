@@ -71,3 +71,12 @@ def test_genre_precision_leaves_out_the_query_and_its_own_artist() -> None:
 def test_genre_precision_needs_genres() -> None:
     none = codes(pa.array([None, ""], pa.string()))
     assert genre_precision(np.zeros((2, 1), np.float32), np.zeros(2, np.int32), none, none, queries=5) == (None, 0)
+
+
+def test_genre_precision_without_artists_leaves_out_only_the_query() -> None:
+    scaled = np.array([[0.0], [0.1], [0.2], [3.0]], dtype=np.float32)
+    genres = codes(pa.array(["rock", "rock", "jazz", "jazz"]))
+    nobody = codes(pa.array([None, None, None, None], pa.string()))
+    score, queries = genre_precision(scaled, np.zeros(4, np.int32), genres, nobody, queries=10, at=1)
+    # nearest other track: 0->1 rock (1), 1->0 rock (1), 2->1 rock (0), 3->2 jazz (1)
+    assert (score, queries) == (0.75, 4)
