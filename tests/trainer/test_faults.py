@@ -55,7 +55,8 @@ def test_redis_away_at_the_pointer_move_is_retried(
     store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dataset_id = publish_generated_dataset(store, rows=600, seed=9)
-    failures = fail_once(monkeypatch, ModelPointer, "move", RedisUnavailable("could not move Redis key: Connection refused"))
+    away = RedisUnavailable("could not move Redis key 'musicrec:model:current': Connection refused")
+    failures = fail_once(monkeypatch, ModelPointer, "move", away)
     job, _ = enqueue_training(redis_client, dataset_id=dataset_id, options=AT_ONCE)
     run_burst()
     job.refresh()
