@@ -70,7 +70,7 @@ class ServingModel:
         index = self.clusters[cluster]
         size = len(index.rows)
         seen = set(excluded_songs)
-        want = min(size, 2 * limit + len(seen) + 2)
+        want = min(size, limit + len(seen) + 2)  # room for a re-release or two
         while want:
             distances, positions = index.tree.query(point, k=want)
             picked: list[Neighbour] = []

@@ -56,6 +56,19 @@ class RecommendationRequest(BaseModel):
     )
 
 
+COMPONENT_REF = "#/components/schemas/{model}"
+REQUEST_SCHEMAS: dict[str, Any] = {}  # models of bodies routes read themselves, for the OpenAPI components
+
+
+def request_body(schema: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a route that validates its body itself."""
+    document = schema.model_json_schema(ref_template=COMPONENT_REF)
+    REQUEST_SCHEMAS.update(document.pop("$defs", {}))
+    REQUEST_SCHEMAS[schema.__name__] = document
+    ref = {"$ref": COMPONENT_REF.format(model=schema.__name__)}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
 class ClusterRef(BaseModel):
     id: int
     label: str

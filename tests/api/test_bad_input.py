@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.api import recommend
+from tests.api.conftest import AUTH
 from tests.api.test_recommendations import QUERY
 
 
@@ -80,10 +81,12 @@ def test_a_bad_limit_on_track_recommendations_names_the_range(client: TestClient
 
 
 @pytest.mark.parametrize("raw", ['{"features": {"tempo": 120,}', "not json", '{"features": '])
-def test_malformed_json_is_400_with_the_position(client: TestClient, raw: str) -> None:
+def test_malformed_json_is_400_saying_where(client: TestClient, raw: str) -> None:
     response = client.post("/v1/recommendations", content=raw, headers={"content-type": "application/json"})
     error = error_of(response, 400, "malformed_json")
-    assert "not valid JSON" in error["message"] and isinstance(error["details"]["position"], int)
+    assert "not valid JSON" in error["message"] and "line 1 column" in error["details"]["reason"]
+    other_route = client.post("/v1/training-jobs", content=raw, headers={"content-type": "application/json", **AUTH})
+    assert isinstance(error_of(other_route, 400, "malformed_json")["details"]["position"], int)
 
 
 def test_a_missing_or_non_object_body_is_422(client: TestClient) -> None:

@@ -1,0 +1,232 @@
+"""Benchmark of the API gateway: ``make bench-api`` (or ``python bench/api.py``).
+
+A model over a generated 1,160,000-track catalog is published to a private MinIO and
+pointed at through a private Redis; one API process (``python -m services.api``, one
+uvicorn worker) serves it. ``wrk`` on loopback measures, in the same run:
+  - GET /healthz with 32 connections (the baseline: what the server does with no work),
+  - POST /v1/recommendations (limit 5, varied queries) with 32 connections, and with one,
+  - the same load while the pointer flips between two such models (zero non-2xx allowed),
+plus the API's memory and the time to load and verify a bundle of that size. Each
+measurement is repeated (--repeat) and the medians are compared with the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from shared.bundle import load_bundle, write_bundle  # noqa: E402
+from shared.pointer import ModelPointer, connect  # noqa: E402
+from shared.schema import FEATURES  # noqa: E402
+from shared.storage import ObjectStore  # noqa: E402
+from services.api.model import serving_model  # noqa: E402
+from tools import stack  # noqa: E402
+from tools.synthetic_model import build_model, generate_tracks  # noqa: E402
+
+TARGETS = {
+    "recommendations req/s (32 conn)": (">=", 2500),
+    "recommendations p99 ms (32 conn)": ("<=", 50),
+    "recommendations p50 ms (1 conn)": ("<=", 2),
+    "API RSS MB (peak)": ("<=", 1024),
+    "bundle load + verify s": ("<=", 5),
+    "non-2xx during swaps": ("<=", 0),
+}
+
+
+def wrk(url: str, connections: int, seconds: int, script: Path | None = None) -> dict[str, float]:
+    threads = min(2, connections)
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    argv += ["-s", str(script)] if script else []
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),
+        "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0.0,
+        "errors": float(sum(int(n) for n in m.groups())) if (m := re.search(
+            r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)) else 0.0,
+    }  # fmt: skip
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def query_script(path: Path, tracks, count: int = 4000, seed: int = 7) -> Path:
+    """A wrk script cycling through ``count`` different queries near real catalog tracks."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(tracks.num_rows, count, replace=False)
+    bodies = []
+    for row in rows.tolist():
+        features = {}
+        for name, spec in FEATURES.items():
+            jitter = rng.normal(0, 0.03) * (spec.maximum - spec.minimum)
+            features[name] = round(float(np.clip(tracks.column(name)[row].as_py() + jitter, spec.minimum, spec.maximum)), 4)
+        bodies.append(json.dumps({"features": features, "limit": 5}))
+    lua = "\n".join(f"  [[{b}]]," for b in bodies)
+    path.write_text(
+        f"local bodies = {{\n{lua}\n}}\nlocal i = math.random(#bodies)\n"
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        "request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, nil, nil, bodies[i])\nend\n"
+    )
+    return path
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    current = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+    peak = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+    return current, peak
+
+
+def publish(store: ObjectStore, version: str, rows: int, k: int, seed: int):
+    tracks = generate_tracks(rows, seed, id_prefix=f"s{seed}-")
+    model, catalog = build_model(version, tracks, k=k, seed=seed)
+    write_bundle(store, model, catalog)
+    return tracks
+
+
+def flip_pointer(pointer: ModelPointer, versions: list[str], every: float, stop: threading.Event, flips: list) -> None:
+    while not stop.wait(every):
+        target = versions[len(flips) % 2 == 0]
+        pointer.move(target, actor="bench", reason="swap under load")
+        flips.append(target)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tracks", type=int, default=1_160_000)
+    parser.add_argument("--k", type=int, default=8, help="clusters of the generated model")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--swap-every", type=float, default=5.0)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed: apt-get install wrk (make bench-api does it)", file=sys.stderr)
+        return 2
+
+    home = Path(tempfile.mkdtemp(prefix="musicrec-bench-"))
+    servers: list[stack.Process] = []
+    api = None
+    try:
+        redis_port, minio_port, console = stack.free_port(), stack.free_port(), stack.free_port()
+        servers.append(stack.redis_process(home / "redis", redis_port, home / "redis.log").start())
+        servers.append(stack.minio_process(home / "minio", minio_port, console, "bench", "bench-secret-123", home / "minio.log").start())
+        store = ObjectStore(f"http://127.0.0.1:{minio_port}", "bench", "bench-secret-123", "musicrec")
+        store.ensure_bucket()
+        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        pointer = ModelPointer(connect(redis_url))
+
+        print(f"generating two models over {args.tracks:,} tracks (k={args.k}) ...", flush=True)
+        versions = ["20260101T000000000000Z-bench1", "20260101T000000000000Z-bench2"]
+        tracks = publish(store, versions[0], args.tracks, args.k, seed=1)
+        publish(store, versions[1], args.tracks, args.k, seed=2)
+        bundle_mb = store.size(f"models/{versions[0]}/catalog.parquet") / 1e6
+
+        loads, indexes = [], []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            bundle = load_bundle(store, versions[0])
+            loads.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            serving_model(bundle)
+            indexes.append(time.perf_counter() - started)
+            del bundle
+
+        pointer.move(versions[0], actor="bench", reason="benchmark")
+        script = query_script(home / "recommend.lua", tracks)
+        del tracks
+        port = stack.free_port()
+        env = {**os.environ, "MUSICREC_REDIS_URL": redis_url, "MUSICREC_S3_ENDPOINT": store.endpoint,
+               "MUSICREC_S3_ACCESS_KEY": "bench", "MUSICREC_S3_SECRET_KEY": "bench-secret-123",
+               "MUSICREC_S3_BUCKET": "musicrec", "MUSICREC_ENV": "development", "MUSICREC_LOG_FORMAT": "json",
+               "MUSICREC_STARTUP_WAIT_SECONDS": "120"}  # fmt: skip
+        api = subprocess.Popen([sys.executable, "-m", "services.api", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=open(home / "api.log", "wb"), stderr=subprocess.STDOUT)  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 180
+        while not stack.http_ok(f"{base}/readyz"):
+            if api.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the API did not become ready:\n{stack.tail(home / 'api.log')}")
+            time.sleep(0.2)
+        wrk(f"{base}/v1/recommendations", args.connections, 3, script)  # warm-up
+
+        runs: list[dict[str, float]] = []
+        for run in range(1, args.repeat + 1):
+            health = wrk(f"{base}/healthz", args.connections, args.seconds)
+            busy = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
+            single = wrk(f"{base}/v1/recommendations", 1, max(5, args.seconds // 2), script)
+            stop, flips = threading.Event(), []
+            flipper = threading.Thread(target=flip_pointer, args=(pointer, versions, args.swap_every, stop, flips))
+            flipper.start()
+            swapping = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
+            stop.set()
+            flipper.join()
+            current, peak = rss_mb(api.pid)
+            figures = {
+                "healthz req/s (32 conn, baseline)": health["rps"],
+                "healthz p99 ms (32 conn)": health["p99"],
+                "recommendations req/s (32 conn)": busy["rps"],
+                "recommendations p50 ms (32 conn)": busy["p50"],
+                "recommendations p99 ms (32 conn)": busy["p99"],
+                "recommendations p50 ms (1 conn)": single["p50"],
+                "recommendations p99 ms (1 conn)": single["p99"],
+                "req/s during swaps (32 conn)": swapping["rps"],
+                "p99 ms during swaps": swapping["p99"],
+                "swaps during the run": float(len(flips)),
+                "non-2xx during swaps": swapping["non2xx"] + swapping["errors"],
+                "non-2xx in all runs": sum(r["non2xx"] + r["errors"] for r in (health, busy, single, swapping)),
+                "API RSS MB (now)": current,
+                "API RSS MB (peak)": peak,
+            }
+            runs.append(figures)
+            print(f"run {run}: " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()), flush=True)
+
+        metrics = subprocess.run(["curl", "-s", f"{base}/metrics"], capture_output=True, text=True).stdout
+        api_load = float(re.search(r"^musicrec_model_load_seconds (\S+)", metrics, re.M).group(1))
+        medians = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        medians["bundle load + verify s"] = statistics.median(loads)
+        medians["index build s"] = statistics.median(indexes)
+        medians["load + verify + index in the API s (last swap)"] = api_load
+        print(f"\nAPI gateway benchmark: {args.tracks:,} tracks, k={args.k}, catalog.parquet {bundle_mb:.1f} MB, "
+              f"one uvicorn worker, wrk {args.connections} connections x {args.seconds}s, medians of {args.repeat} runs")  # fmt: skip
+        missed = 0
+        for key, value in medians.items():
+            verdict = ""
+            if key in TARGETS:
+                op, limit = TARGETS[key]
+                ok = value >= limit if op == ">=" else value <= limit
+                missed += not ok
+                verdict = f"target {op} {limit:g}: {'ok' if ok else 'MISSED'}"
+            print(f"  {key:<48} {value:>10.2f}   {verdict}")
+        return 1 if missed else 0
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(30)
+        for server in reversed(servers):
+            server.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
