@@ -89,6 +89,20 @@ def query_script(path: Path, tracks, count: int = 4000, seed: int = 7) -> Path:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(pid: int, run) -> dict[str, float]:
+    """A wrk run plus the API's CPU time per answered request (robust to a busy machine)."""
+    before = cpu_seconds(pid)
+    result = run()
+    result["cpu_us"] = (cpu_seconds(pid) - before) / max(result["requests"], 1) * 1e6
+    return result
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, in MB."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -172,8 +186,8 @@ def main() -> int:
 
         runs: list[dict[str, float]] = []
         for run in range(1, args.repeat + 1):
-            health = wrk(f"{base}/healthz", args.connections, args.seconds)
-            busy = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
+            health = measured(api.pid, lambda: wrk(f"{base}/healthz", args.connections, args.seconds))
+            busy = measured(api.pid, lambda: wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script))
             single = wrk(f"{base}/v1/recommendations", 1, max(5, args.seconds // 2), script)
             stop, flips = threading.Event(), []
             flipper = threading.Thread(target=flip_pointer, args=(pointer, versions, args.swap_every, stop, flips))
@@ -185,9 +199,11 @@ def main() -> int:
             figures = {
                 "healthz req/s (32 conn, baseline)": health["rps"],
                 "healthz p99 ms (32 conn)": health["p99"],
+                "healthz API CPU us per request": health["cpu_us"],
                 "recommendations req/s (32 conn)": busy["rps"],
                 "recommendations p50 ms (32 conn)": busy["p50"],
                 "recommendations p99 ms (32 conn)": busy["p99"],
+                "recommendations API CPU us per request": busy["cpu_us"],
                 "recommendations p50 ms (1 conn)": single["p50"],
                 "recommendations p99 ms (1 conn)": single["p99"],
                 "req/s during swaps (32 conn)": swapping["rps"],

@@ -91,7 +91,7 @@ class Bundle:
 
     def scaled_features(self) -> np.ndarray:
         """The catalog's scaled features as one float32 (rows x features) array."""
-        return np.column_stack([self.catalog.column(f).to_numpy() for f in self.model.features]).astype(np.float32)
+        return np.column_stack([self.catalog.column(f).to_numpy() for f in self.model.features]).astype(np.float32, copy=False)
 
 
 def catalog_schema(features: list[str]) -> pa.Schema:

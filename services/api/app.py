@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -24,6 +25,8 @@ from services.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
+SEARCH_THREADS = 2  # catalog searches in parallel with the event loop (they release the GIL)
+
 DESCRIPTION = """Music recommendations from audio features.
 
 Read routes are public. Training jobs and model activation are operator routes: send
@@ -41,7 +44,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
         client = connect(settings.redis_url)
         holder = ModelHolder()
         reloader = ModelReloader(settings, store, client, holder, metrics)
-        app.state.gateway = Gateway(settings, metrics, store, client, holder, reloader)
+        search_pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="catalog-search")
+        app.state.gateway = Gateway(settings, metrics, store, client, holder, reloader, search_pool)
         reloader.start()
         if not await asyncio.to_thread(reloader.wait_first_attempt, settings.startup_wait_seconds):
             log.warning("no model after %gs; serving without one until it loads", settings.startup_wait_seconds)
@@ -49,6 +53,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(reloader.stop)
+            search_pool.shutdown(wait=True)
             client.close()
 
     app = FastAPI(
@@ -60,7 +65,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},  # Prometheus metrics are our own
     )
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes, access_log=settings.access_log
+    )
     for router in ROUTERS:  # flat, not include_router(): matching nested routers costs per request
         app.router.routes.extend(router.routes)
     _document_request_bodies(app)

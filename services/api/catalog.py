@@ -15,24 +15,36 @@ import pyarrow.compute as pc
 
 
 class TextColumn:
-    """A string column read by row number without materialising Python strings."""
+    """A string column read by row number, straight from the Arrow buffers (no copy)."""
 
-    def __init__(self, column: pa.ChunkedArray | pa.Array) -> None:
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        self._array = array.cast(pa.large_string())  # keeps the buffers alive; 64-bit offsets
-        _, offsets, data = self._array.buffers()
-        start = self._array.offset
-        self._offsets = np.frombuffer(offsets, dtype=np.int64)[start : start + len(self._array) + 1]
-        self._data = memoryview(data) if data is not None else memoryview(b"")
-        self._valid = np.asarray(self._array.is_valid()) if self._array.null_count else None
+    def __init__(self, column: pa.ChunkedArray) -> None:
+        self._chunks = [_Chunk(chunk) for chunk in column.chunks if len(chunk)]
+        self._starts = [0]
+        for chunk in self._chunks:
+            self._starts.append(self._starts[-1] + chunk.length)
 
     def __len__(self) -> int:
-        return len(self._array)
+        return self._starts[-1]
 
     def __getitem__(self, row: int) -> str | None:
-        if self._valid is not None and not self._valid[row]:
+        at = bisect.bisect_right(self._starts, row) - 1
+        return self._chunks[at].value(row - self._starts[at])
+
+
+class _Chunk:
+    def __init__(self, array: pa.Array) -> None:
+        offset_type = {pa.string(): np.int32, pa.large_string(): np.int64}[array.type]
+        self.array = array  # keeps the buffers alive
+        self.length = len(array)
+        _, offsets, data = array.buffers()
+        self.offsets = np.frombuffer(offsets, dtype=offset_type)[array.offset : array.offset + len(array) + 1]
+        self.data = memoryview(data) if data is not None else memoryview(b"")
+        self.valid = np.asarray(array.is_valid()) if array.null_count else None
+
+    def value(self, row: int) -> str | None:
+        if self.valid is not None and not self.valid[row]:
             return None
-        return str(self._data[self._offsets[row] : self._offsets[row + 1]], "utf-8")
+        return str(self.data[self.offsets[row] : self.offsets[row + 1]], "utf-8")
 
 
 def song_numbers(catalog: pa.Table) -> np.ndarray:
@@ -42,10 +54,9 @@ def song_numbers(catalog: pa.Table) -> np.ndarray:
         return pc.utf8_lower(pc.utf8_trim_whitespace(catalog.column(name)))
 
     keys = pc.binary_join_element_wise(normalised("track_name"), normalised("artist_name"), "\x1f")
-    encoded = pc.dictionary_encode(keys.combine_chunks())
-    songs = pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)
-    unknown = np.flatnonzero(songs < 0)  # no name or no artist: never a duplicate of anything
-    songs[unknown] = len(encoded.dictionary) + np.arange(len(unknown))
+    songs = pc.rank(keys, tiebreaker="dense").to_numpy().astype(np.int32)  # equal keys, equal rank
+    unknown = np.flatnonzero(pc.is_null(keys).to_numpy(zero_copy_only=False))  # no name or no artist:
+    songs[unknown] = songs.max(initial=0) + 1 + np.arange(len(unknown), dtype=np.int32)  # never a duplicate
     return songs
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Callable, TypeVar
 
 import redis
 from fastapi import Depends, Request
@@ -18,6 +21,8 @@ from services.api.model import ServingModel
 from services.api.reloader import ModelReloader
 from services.api.settings import ApiSettings
 
+T = TypeVar("T")
+
 
 @dataclass
 class Gateway:
@@ -29,7 +34,12 @@ class Gateway:
     redis: redis.Redis
     holder: ModelHolder
     reloader: ModelReloader
+    search_pool: ThreadPoolExecutor
     model_documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # published = immutable
+
+    async def search(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a catalog search off the event loop; the KD-tree part releases the GIL."""
+        return await asyncio.get_running_loop().run_in_executor(self.search_pool, partial(function, *args))
 
 
 async def gateway(request: Request) -> Gateway:

@@ -33,10 +33,11 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics, max_body_bytes: int, access_log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,11 +84,12 @@ class RequestContextMiddleware:
             seconds = time.perf_counter() - started
             route = scope.get("route")
             self.metrics.observe_request(scope["method"], route.path if route is not None else "unmatched", status, seconds)
-            log.info(
-                "%s %s %d", scope["method"], scope["path"], status,
-                extra={"request_id": request_id, "method": scope["method"], "path": scope["path"], "status": status,
-                       "duration_ms": round(seconds * 1000, 3)},
-            )  # fmt: skip
+            if self.access_log:
+                log.info(
+                    "%s %s %d", scope["method"], scope["path"], status,
+                    extra={"request_id": request_id, "method": scope["method"], "path": scope["path"], "status": status,
+                           "duration_ms": round(seconds * 1000, 3)},
+                )  # fmt: skip
 
     @staticmethod
     async def _refuse(send: Send, status: int, code: str, message: str) -> None:

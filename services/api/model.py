@@ -104,14 +104,18 @@ def serving_model(bundle: Bundle) -> ServingModel:
     if len(cluster_of_row) and (cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k):
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
     order = np.argsort(cluster_of_row, kind="stable").astype(np.int32)
+    by_cluster = points[order]  # each cluster's points contiguous; cKDTree copies its slice
+    del points
     bounds = np.concatenate([[0], np.cumsum(np.bincount(cluster_of_row, minlength=document.k))])
     position = np.empty(len(order), dtype=np.int32)
     clusters = []
     for c in range(document.k):
-        rows = order[bounds[c] : bounds[c + 1]]
-        position[rows] = np.arange(len(rows), dtype=np.int32)
-        tree = cKDTree(points[rows], balanced_tree=False, compact_nodes=False) if len(rows) else None
+        start, end = int(bounds[c]), int(bounds[c + 1])
+        rows = order[start:end]
+        position[rows] = np.arange(end - start, dtype=np.int32)
+        tree = cKDTree(by_cluster[start:end], balanced_tree=False, compact_nodes=False) if end > start else None
         clusters.append(ClusterIndex(rows, tree))
+    del by_cluster
     labels = {c.id: c.label for c in document.clusters}
     return ServingModel(
         version=bundle.version,

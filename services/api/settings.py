@@ -24,6 +24,8 @@ class ApiSettings(MusicrecSettings):
 
     # Request bodies larger than this are refused with 413.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # One INFO line per request (method, path, status, duration, request id).
+    access_log: bool = True
 
     def _secret_values(self) -> dict[str, str]:
         values = super()._secret_values()

@@ -141,3 +141,13 @@ def test_an_unexpected_error_is_a_500_without_a_trace(
     request_id = response.headers["x-request-id"]
     assert request_id in error["message"] and "secret" not in response.text
     assert any(getattr(r, "request_id", None) == request_id and r.exc_info for r in caplog.records)
+
+
+def test_the_access_log_can_be_turned_off(settings, version: str, caplog: pytest.LogCaptureFixture) -> None:
+    from services.api.app import create_app
+
+    with TestClient(create_app(settings.model_copy(update={"access_log": False}))) as quiet:
+        with caplog.at_level(logging.INFO, logger="services.api.access"):
+            response = quiet.get("/healthz")
+    assert response.headers["x-request-id"]
+    assert not [r for r in caplog.records if r.name == "services.api.access"]

@@ -8,7 +8,6 @@ search releases the GIL, so the event loop keeps accepting requests meanwhile.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from services.api import recommend
@@ -38,6 +37,8 @@ async def recommend_tracks(request: Request) -> OrjsonResponse:
         body = RecommendationRequest.model_validate_json(await request.body() or b"null")
     except ValidationError as exc:
         raise invalid_body(exc) from None
-    model = request.app.state.gateway.holder.current()  # taken once: the whole answer uses it
-    answer = await run_in_threadpool(recommend.for_features, model, body.features.__dict__, body.limit, body.exclude_track_ids)
-    return OrjsonResponse(answer)
+    gateway = request.app.state.gateway
+    model = gateway.holder.current()  # taken once: the whole answer uses it
+    return OrjsonResponse(
+        await gateway.search(recommend.for_features, model, body.features.__dict__, body.limit, body.exclude_track_ids)
+    )

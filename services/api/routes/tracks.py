@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from services.api import recommend
-from services.api.dependencies import current_model
+from services.api.dependencies import Gateway, current_model, gateway
 from services.api.model import ServingModel
 from services.api.responses import OrjsonResponse
 from services.api.schemas import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, TrackRecommendations
@@ -22,6 +22,7 @@ async def more_like_track(
     track_id: str = Path(max_length=512, examples=["6rqhFgbbKwnb9MLmUQDhG6"]),
     limit: int = Query(LIMIT_DEFAULT, ge=LIMIT_MIN, le=LIMIT_MAX),
     model: ServingModel = Depends(current_model),
+    gateway: Gateway = Depends(gateway),
 ) -> OrjsonResponse:
     """The track's nearest neighbours in its cluster; never the track or another version of it."""
-    return OrjsonResponse(recommend.for_track(model, track_id, limit))
+    return OrjsonResponse(await gateway.search(recommend.for_track, model, track_id, limit))
