@@ -15,6 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.spatial import cKDTree
 
+FIRST_ASK = 4  # neighbours asked for first, per neighbour wanted
+
 
 def codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Integer codes of a string column; nulls and empty strings become -1."""
@@ -62,18 +64,31 @@ def _cluster_precision(
     # tracks to skip at most: the query and the rest of its artist's tracks in the cluster
     own = np.where(asked_artists >= 0, tracks_by_artist[np.maximum(asked_artists, 0)], 1)
     wanted = np.minimum(at + own, len(members))
-    out = np.empty(len(asked))
-    for k in np.unique(wanted):
-        group = np.flatnonzero(wanted == k)
-        rows = asked[group]
-        _, nearest = tree.query(scaled[rows], k=int(k))
-        nearest = nearest.reshape(len(rows), -1)
-        other = (members[nearest] != rows[:, None]) & (
-            (member_artists[nearest] != artists[rows][:, None]) | (artists[rows][:, None] < 0)
-        )
-        kept = other & (np.cumsum(other, axis=1) <= at)  # the first `at` tracks by another artist
-        counted = kept.sum(axis=1)
-        same = ((member_genres[nearest] == genres[rows][:, None]) & kept).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[group] = np.where(counted > 0, same / counted, np.nan)
+    out = np.full(len(asked), np.nan)
+    pending = np.arange(len(asked))
+    # Most queries find `at` other artists among a few neighbours; the rest ask for all they may need.
+    for limit in (FIRST_ASK * at, None):
+        asks = wanted[pending] if limit is None else np.minimum(wanted[pending], limit)
+        unresolved = []
+        for k in np.unique(asks):
+            group = pending[asks == k]
+            counted, same = _nearest_other_artists(tree, scaled, members, asked[group], int(k), at, member_artists,
+                                                   member_genres, artists, genres)  # fmt: skip
+            done = (counted == at) | (k == wanted[group])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[group[done]] = np.where(counted[done] > 0, same[done] / counted[done], np.nan)
+            unresolved.append(group[~done])
+        pending = np.concatenate(unresolved) if unresolved else pending[:0]
     return out
+
+
+def _nearest_other_artists(tree, scaled, members, rows, k, at, member_artists, member_genres, artists, genres):
+    """Among the k nearest members: how many of the first ``at`` by another artist were
+    found, and how many of those share the query's genre."""
+    _, nearest = tree.query(scaled[rows], k=k)
+    nearest = nearest.reshape(len(rows), -1)
+    other = (members[nearest] != rows[:, None]) & (
+        (member_artists[nearest] != artists[rows][:, None]) | (artists[rows][:, None] < 0)
+    )
+    kept = other & (np.cumsum(other, axis=1) <= at)
+    return kept.sum(axis=1), ((member_genres[nearest] == genres[rows][:, None]) & kept).sum(axis=1)

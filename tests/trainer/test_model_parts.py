@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pyarrow as pa
 
 from services.trainer.fitting import FitOptions, best_k, draw_samples
@@ -80,3 +81,23 @@ def test_genre_precision_without_artists_leaves_out_only_the_query() -> None:
     score, queries = genre_precision(scaled, np.zeros(4, np.int32), genres, nobody, queries=10, at=1)
     # nearest other track: 0->1 rock (1), 1->0 rock (1), 2->1 rock (0), 3->2 jazz (1)
     assert (score, queries) == (0.75, 4)
+
+
+def test_genre_precision_matches_a_brute_force_search() -> None:
+    rng = np.random.default_rng(3)
+    scaled = rng.normal(size=(1_500, 3)).astype(np.float32)
+    artists = (scaled[:, 0] * 4).astype(np.int64) + 20  # an artist's tracks lie close together
+    artists[rng.random(1_500) < 0.1] = -1
+    genres = rng.integers(0, 4, 1_500)
+    labels = (scaled[:, 1] > 0).astype(np.int32)
+    score, queries = genre_precision(scaled, labels, genres, artists, queries=1_500, at=5)
+
+    expected = []
+    for q in range(1_500):
+        others = np.flatnonzero((labels == labels[q]) & (np.arange(1_500) != q))
+        if artists[q] >= 0:
+            others = others[artists[others] != artists[q]]
+        nearest = others[np.argsort(((scaled[others] - scaled[q]) ** 2).sum(axis=1), kind="stable")[:5]]
+        expected.append(np.mean(genres[nearest] == genres[q]))
+    assert queries == 1_500
+    assert score == pytest.approx(np.mean(expected), abs=1e-9)
