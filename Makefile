@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo bench-train bench-api clean
+.PHONY: help setup up down status test test-fast demo bench-train bench-recovery bench-api clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ demo: setup ## the whole pipeline: stack up, generate + ingest a catalog, train,
 
 bench-train: up ## benchmark a training job on 1,160,000 generated tracks (stage times, peak memory)
 	@$(PY) bench/train.py
+
+bench-recovery: up ## measure how soon a SIGKILLed worker's training job runs again (target < 60 s)
+	@$(PY) bench/recovery.py
 
 bench-api: setup ## benchmark the API with wrk on a 1,160,000-track model (req/s, latency, memory, swaps)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
