@@ -200,7 +200,8 @@ def minio_process(data_dir: Path, port: int, console_port: int, user: str, passw
     argv = [str(binary), "server", str(data_dir), "--address", f"127.0.0.1:{port}",
             "--console-address", f"127.0.0.1:{console_port}", "--quiet"]  # fmt: skip
     env = {"MINIO_ROOT_USER": user, "MINIO_ROOT_PASSWORD": password, "MINIO_BROWSER": "off"}
-    return Process("minio", argv, port, lambda: http_ok(f"http://127.0.0.1:{port}/minio/health/live"), log, env)
+    # "cluster" health: ready to serve requests (right after start "live" answers while S3 calls still get 503)
+    return Process("minio", argv, port, lambda: http_ok(f"http://127.0.0.1:{port}/minio/health/cluster"), log, env)
 
 
 # --- the local stack (make up / make down) ------------------------------------------------------

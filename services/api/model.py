@@ -69,9 +69,11 @@ class ServingModel:
         """
         index = self.clusters[cluster]
         size = len(index.rows)
+        if index.tree is None:
+            return []
         seen = set(excluded_songs)
         want = min(size, limit + len(seen) + 2)  # room for a re-release or two
-        while want:
+        while True:
             distances, positions = index.tree.query(point, k=want)
             picked: list[Neighbour] = []
             chosen = set(seen)
@@ -87,7 +89,6 @@ class ServingModel:
             if want >= size:
                 return picked
             want = min(size, want * 4)
-        return []
 
 
 def serving_model(bundle: Bundle) -> ServingModel:

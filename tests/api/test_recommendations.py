@@ -111,3 +111,28 @@ def test_a_model_on_fewer_features_requires_those_and_ignores_the_others(
     assert missing.status_code == 422
     error = missing.json()["error"]
     assert error["details"]["missing"] == ["tempo", "valence"] and "tempo" in error["message"]
+
+
+def test_many_versions_of_one_song_widen_the_search_instead_of_filling_the_answer(
+    env: dict, store: ObjectStore, pointer: ModelPointer, settings
+) -> None:
+    import pyarrow as pa
+
+    from shared.bundle import write_bundle
+    from tools.synthetic_model import build_model, generate_tracks
+
+    tracks = generate_tracks(600, seed=11).to_pylist()
+    for row in tracks[1:41]:  # forty versions of track 0's song, all right next to it
+        row |= {"track_name": tracks[0]["track_name"].upper(), "artist_name": " " + tracks[0]["artist_name"]}
+        row |= {f: tracks[0][f] for f in FEATURE_NAMES}
+    model, catalog = build_model("20260101T000000000000Z-versions", pa.Table.from_pylist(tracks), k=3)
+    write_bundle(store, model, catalog)
+    pointer.move(model["version"], actor="test", reason="many versions")
+    query = {f: tracks[0][f] for f in FEATURE_NAMES}
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/v1/recommendations", json={"features": query, "limit": 5}).json()["tracks"]
+        like_track = client.get(f"/v1/tracks/{tracks[0]['track_id']}/recommendations").json()["tracks"]
+    versions = {t["track_id"] for t in tracks[:41]}
+    assert len(answer) == 5 and sum(t["track_id"] in versions for t in answer) == 1
+    assert answer[0]["distance"] == pytest.approx(0, abs=1e-5) and answer[1]["distance"] > 1e-3
+    assert len(like_track) == 5 and not versions & {t["track_id"] for t in like_track}
