@@ -15,12 +15,11 @@ import gc
 import logging
 import threading
 import time
-from typing import Callable
 
 import pyarrow as pa
 import redis
 
-from shared.bundle import Bundle, load_bundle
+from shared.bundle import load_bundle
 from shared.errors import MusicrecError, RedisUnavailable
 from shared.manifest import utc_now
 from shared.pointer import KEYS, ModelPointer
@@ -58,7 +57,6 @@ class ModelReloader:
         client: redis.Redis,
         holder: ModelHolder,
         metrics: ApiMetrics,
-        load: Callable[[ObjectStore, str], Bundle] = load_bundle,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -66,7 +64,6 @@ class ModelReloader:
         self.pointer = ModelPointer(client)
         self.holder = holder
         self.metrics = metrics
-        self.load = load
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._first_attempt = threading.Event()
@@ -105,11 +102,11 @@ class ModelReloader:
             self._wake.wait(self._next_wait())
 
     def _next_wait(self) -> float:
+        """The poll interval, or less when a failed version's retry falls due sooner."""
         wait = self.settings.reload_poll_seconds
         failure = self.holder.failure
-        if failure is not None:
-            wait = min(wait, max(0.0, failure.retry_at - time.monotonic()))
-        return wait
+        due_in = failure.retry_at - time.monotonic() if failure is not None else wait
+        return min(wait, due_in) if due_in > 0 else wait
 
     def check(self) -> None:
         """One pass: read the pointer and load what it names, unless served or backing off."""
@@ -137,7 +134,7 @@ class ModelReloader:
     def _load(self, version: str) -> None:
         started = time.perf_counter()
         try:
-            model = serving_model(self.load(self.store, version))
+            model = serving_model(load_bundle(self.store, version))
         except Exception as exc:
             self._failed(version, exc)
             return
