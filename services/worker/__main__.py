@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from services.worker.schedule import RetrainSchedule
 from services.worker.settings import WorkerSettings
-from services.worker.worker import build_worker
+from services.worker.worker import build_worker, die_with_the_worker
 from shared.logging import configure_logging
 from shared.pointer import connect
 
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("cannot reach Redis; is MUSICREC_REDIS_URL right?", extra={"error": str(exc)})
         return 1
     log.info("libraries loaded", extra={"seconds": round(preload(), 2), "modules": list(PRELOADED)})
+    die_with_the_worker()
     worker = build_worker(settings, connection)
     schedule = None
     if settings.retrain_enabled and not args.no_schedule:

@@ -6,12 +6,18 @@ to the monitoring interval + 60 s; :class:`TrainingWorker` uses a configurable g
 instead. RQ then retries the job per its Retry, whose first interval needs RQ's scheduler
 -- and the dead worker's scheduler lock blocks every other scheduler for 61 s.
 :func:`retry_abandoned_at_once` therefore zeroes the interval of that one retry, so the
-job goes straight back on the queue.
+job goes straight back on the queue. And so that "the worker died" means its job died
+too, :func:`die_with_the_worker` has every process the worker forks (the work horse, RQ's
+scheduler) killed by the kernel when the worker goes, instead of living on as an orphan.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import signal
+import sys
 from typing import Any
 
 import redis
@@ -22,6 +28,24 @@ from rq.job import Job
 from services.worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_the_worker() -> None:
+    """Linux: children forked from now on get SIGKILL when this process dies (even by SIGKILL)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    worker_pid = os.getpid()
+
+    def in_child() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != worker_pid:  # the worker died before prctl took effect
+            os._exit(1)
+
+    os.register_at_fork(after_in_child=in_child)
 
 
 def retry_abandoned_at_once(job: Job, exc_type: type, exc_value: BaseException, traceback: Any) -> bool:

@@ -38,18 +38,19 @@ class WorkerProcess:
     def pid(self) -> int:
         return self.popen.pid
 
-    def kill_everything(self) -> None:
-        """SIGKILL the worker with its work horse and scheduler, as a lost machine would."""
+    def family(self) -> list[psutil.Process]:
+        """The worker's processes: itself, its work horse (while a job runs), RQ's scheduler."""
         try:
-            family = [psutil.Process(self.pid), *psutil.Process(self.pid).children(recursive=True)]
+            return [psutil.Process(self.pid), *psutil.Process(self.pid).children(recursive=True)]
         except psutil.NoSuchProcess:
-            return
-        for process in family:
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            return []
+
+    def kill(self) -> list[psutil.Process]:
+        """SIGKILL the worker process (only it); returns what it had forked."""
+        children = self.family()[1:]
+        os.kill(self.pid, signal.SIGKILL)
         self.popen.wait(10)
+        return children
 
     def lines(self) -> list[str]:
         return self.log.read_text().splitlines()
@@ -85,5 +86,6 @@ def start_worker(env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., 
 
     yield start
     for worker in started:
-        if worker.popen.poll() is None:
-            worker.kill_everything()
+        for process in reversed(worker.family()):
+            process.kill()
+        worker.popen.wait(10)

@@ -6,6 +6,7 @@ import json
 import signal
 import time
 
+import psutil
 import redis
 from rq.job import Job, JobStatus
 
@@ -54,8 +55,11 @@ def test_a_job_whose_worker_is_killed_runs_again_on_the_next_worker(
     first_worker = job.worker_name
     assert first_worker is not None
 
-    first.kill_everything()
+    children = first.kill()  # the worker process only, as `kill -9 <pid>` or the OOM killer would
     killed_at = time.monotonic()
+    assert children  # the work horse running the job (and RQ's scheduler)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive  # they died with the worker: no orphan goes on running the job
     second = start_worker()
 
     def rerun_by_other_worker() -> bool:
