@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -30,7 +31,8 @@ def serving(client: TestClient) -> str | None:
 
 
 def reload_error(client: TestClient) -> dict | None:
-    return client.get("/readyz").json()["last_reload_error"]
+    body = client.get("/readyz").json()
+    return (body["error"]["details"] if "error" in body else body)["last_reload_error"]
 
 
 def corrupt(store: ObjectStore, version: str, name: str = "catalog.parquet") -> None:
@@ -189,3 +191,25 @@ def test_recommendations_survive_minio_going_away_and_a_reload_waits_for_it(
         minio.stop()
         shutil.rmtree(tmp_path / "minio", ignore_errors=True)
 
+
+
+def test_an_overdue_retry_does_not_spin_while_redis_is_away(
+    store: ObjectStore, env: dict, tmp_path: Path, monkeypatch
+) -> None:
+    port = stack.free_port()
+    redis_server = stack.redis_process(tmp_path / "redis", port, tmp_path / "redis.log").start()
+    reads = []
+    original = ModelPointer.current
+    monkeypatch.setattr(ModelPointer, "current", lambda self: reads.append(1) or original(self))  # counts reads only
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        ModelPointer(connect(url)).move("20990101T000000000000Z-absent", actor="test", reason="never published")
+        settings = ApiSettings(redis_url=url, operator_token="t" * 20, reload_poll_seconds=0.2, reload_retry_seconds=0.1)
+        with TestClient(create_app(settings)) as client:
+            wait_for(reload_error, "the refusal", client)
+            redis_server.stop()
+            reads.clear()
+            time.sleep(1.5)  # the retry falls due while the pointer cannot be read
+            assert len(reads) <= 12  # one read per poll interval, not a busy loop
+    finally:
+        redis_server.stop()
