@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.api import recommend
+from services.api.app import create_app
 from tests.api.conftest import AUTH
 from tests.api.test_recommendations import QUERY
 
@@ -144,8 +145,6 @@ def test_an_unexpected_error_is_a_500_without_a_trace(
 
 
 def test_the_access_log_can_be_turned_off(settings, version: str, caplog: pytest.LogCaptureFixture) -> None:
-    from services.api.app import create_app
-
     with TestClient(create_app(settings.model_copy(update={"access_log": False}))) as quiet:
         with caplog.at_level(logging.INFO, logger="services.api.access"):
             response = quiet.get("/healthz")

@@ -9,6 +9,7 @@ from shared.datasets import dataset_prefix
 from shared.manifest import write_manifest
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
+from services.api.app import create_app
 from tools.synthetic_model import publish_model
 
 MODEL_FIELDS = {"version", "created_at", "features", "k", "metrics", "lineage", "clusters"}
@@ -96,8 +97,6 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
 
 
 def test_read_routes_say_when_no_model_is_published(store: ObjectStore, pointer: ModelPointer, settings) -> None:
-    from services.api.app import create_app
-
     with TestClient(create_app(settings.model_copy(update={"startup_wait_seconds": 5}))) as client:
         for response in (
             client.post("/v1/recommendations", json={"features": {"tempo": 120}}),

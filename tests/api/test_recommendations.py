@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.bundle import load_bundle
+from shared.bundle import load_bundle, write_bundle
 from shared.pointer import ModelPointer
 from shared.schema import FEATURE_NAMES
 from shared.storage import ObjectStore
 from services.api.app import create_app
-from tools.synthetic_model import publish_model
+from tools.synthetic_model import build_model, generate_tracks, publish_model
 
 QUERY = {"danceability": 0.62, "energy": 0.7, "loudness": -8.0, "speechiness": 0.08, "acousticness": 0.2,
          "instrumentalness": 0.05, "liveness": 0.15, "valence": 0.55, "tempo": 118.0}  # fmt: skip
@@ -116,11 +117,6 @@ def test_a_model_on_fewer_features_requires_those_and_ignores_the_others(
 def test_many_versions_of_one_song_widen_the_search_instead_of_filling_the_answer(
     env: dict, store: ObjectStore, pointer: ModelPointer, settings
 ) -> None:
-    import pyarrow as pa
-
-    from shared.bundle import write_bundle
-    from tools.synthetic_model import build_model, generate_tracks
-
     tracks = generate_tracks(600, seed=11).to_pylist()
     for row in tracks[1:41]:  # forty versions of track 0's song, all right next to it
         row |= {"track_name": tracks[0]["track_name"].upper(), "artist_name": " " + tracks[0]["artist_name"]}
