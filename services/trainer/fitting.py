@@ -69,8 +69,7 @@ class FittedModel:
 
 
 def scale(matrix: np.ndarray) -> tuple[StandardScaler, np.ndarray]:
-    scaler = StandardScaler().fit(matrix)
-    scaler.scale_ = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)  # a constant feature stays 0, not NaN
+    scaler = StandardScaler().fit(matrix)  # a constant feature gets scale 1 (and scaled values 0)
     return scaler, scaler.transform(matrix).astype(np.float32)
 
 

@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 from typing import Any, Sequence
 
+from pydantic import ValidationError
 from rq import get_current_job
 from rq.job import Job
 
 from services.trainer.pipeline import TrainingRequest, run_training
 from services.trainer.settings import TrainerSettings
-from shared.errors import DatasetNotFound, InvalidInput, MusicrecError
+from shared.errors import ConfigError, DatasetNotFound, InvalidInput, MusicrecError
 from shared.pointer import ModelPointer, connect
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
-# Errors that no retry can cure: the arguments or the dataset are wrong.
-PERMANENT_ERRORS = (InvalidInput, DatasetNotFound)
+# Errors that no retry can cure: the arguments, the dataset or the worker's settings are wrong.
+PERMANENT_ERRORS = (InvalidInput, DatasetNotFound, ConfigError)
 
 
 class JobProgress:
@@ -54,6 +55,13 @@ class JobProgress:
             log.warning("could not record the error on the job", extra={"error": str(save_error)})
 
 
+def trainer_settings() -> TrainerSettings:
+    try:
+        return TrainerSettings()
+    except ValidationError as exc:
+        raise ConfigError(f"the worker's trainer settings are invalid: {exc}") from exc
+
+
 def train(
     dataset_id: str | None = None,
     k: int | None = None,
@@ -67,7 +75,7 @@ def train(
     actor = str(job.meta.get("actor", "trainer")) if job is not None else "trainer"
     try:
         request = TrainingRequest.checked(dataset_id, k, features, seed, force, actor)
-        settings = TrainerSettings()
+        settings = trainer_settings()
         store = ObjectStore.from_settings(settings)
         client = connect(settings.redis_url)
         try:

@@ -98,7 +98,9 @@ def publish_generated_dataset(
             rows_rejected=0,
             rejected_by_reason={},
             duplicates=0,
-            source={"name": source_name or f"generated-{structure}-{seed}.csv", "uri": "generated", "sha256": "", "bytes": 0},
+            source={
+                "name": source_name or f"generated-{structure}-{seed}.csv", "uri": "generated", "sha256": "", "bytes": 0
+            },
             layout="generated",
             encoding="utf-8",
             schema={c: str(table.schema.field(c).type) for c in DATASET_COLUMNS},

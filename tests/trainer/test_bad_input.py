@@ -78,3 +78,15 @@ def test_bad_arguments_fail_at_once_without_retry(
     assert message in job.meta["error"]["message"]
     assert pointer.current() == "served-before" and len(pointer.history()) == 1
     assert list_versions(store) == []
+
+
+def test_invalid_trainer_settings_fail_at_once_without_retry(
+    store: ObjectStore, redis_client: redis.Redis, run_burst, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MUSICREC_K_MAX", "1")
+    job, _ = enqueue_training(redis_client, dataset_id=publish_generated_dataset(store, rows=50))
+    run_burst()
+    job.refresh()
+    assert job.get_status() == JobStatus.FAILED and job.retries_left == 0
+    assert job.meta["error"]["code"] == "config_error"
+    assert "the worker's trainer settings are invalid" in job.meta["error"]["message"]
