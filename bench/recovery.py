@@ -23,11 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.train import BUCKET, bench_env, ensure_dataset  # noqa: E402
+from bench.train import bench_env, bench_store, ensure_dataset  # noqa: E402
 from services.worker.settings import WorkerSettings  # noqa: E402
 from shared.jobs import enqueue_training  # noqa: E402
 from shared.pointer import connect  # noqa: E402
-from shared.storage import ObjectStore  # noqa: E402
 from tools.stack import LocalStack  # noqa: E402
 
 TARGET_SECONDS = 60.0
@@ -66,18 +65,14 @@ def main() -> int:
     stack.up(["redis", "minio"])
     env = bench_env(stack) | {"MUSICREC_LOG_LEVEL": "INFO"}
     os.environ.update(env)
-    store = ObjectStore(
-        env["MUSICREC_S3_ENDPOINT"], env["MUSICREC_S3_ACCESS_KEY"], env["MUSICREC_S3_SECRET_KEY"], BUCKET
-    )
-    store.ensure_bucket()
-    dataset_id, how = ensure_dataset(store, args.rows, seed=1)
+    dataset_id, how = ensure_dataset(bench_store(), args.rows, seed=1)
     settings = WorkerSettings()
-    bound = sum((settings.worker_job_monitoring_interval, settings.worker_heartbeat_grace, settings.worker_maintenance_interval))
+    interval, grace = settings.worker_job_monitoring_interval, settings.worker_heartbeat_grace
+    maintenance = settings.worker_maintenance_interval
     print(f"dataset {dataset_id}: from a {args.rows:,}-row catalog, {how}")
     print(
-        f"liveness: heartbeat every {settings.worker_job_monitoring_interval}s, "
-        f"grace {settings.worker_heartbeat_grace}s, maintenance every {settings.worker_maintenance_interval}s "
-        f"(worst case about {bound}s + dispatch)"
+        f"liveness: heartbeat every {interval}s, grace {grace}s, maintenance every {maintenance}s "
+        f"(worst case about {interval + grace + maintenance}s + dispatch)"
     )
     redis_client = connect(env["MUSICREC_REDIS_URL"])
     logs = stack.home / "logs"

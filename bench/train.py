@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from shared.datasets import list_datasets  # noqa: E402
+from shared.settings import MusicrecSettings  # noqa: E402
 from shared.storage import ObjectStore  # noqa: E402
 from tools.stack import LocalStack  # noqa: E402
 
@@ -40,6 +41,13 @@ def bench_env(stack: LocalStack) -> dict[str, str]:
     env["MUSICREC_REDIS_URL"] = env["MUSICREC_REDIS_URL"].rsplit("/", 1)[0] + f"/{REDIS_DB}"
     env["MUSICREC_LOG_LEVEL"] = "WARNING"
     return env
+
+
+def bench_store() -> ObjectStore:
+    """The bench bucket, once ``bench_env`` is in ``os.environ``."""
+    store = ObjectStore.from_settings(MusicrecSettings())
+    store.ensure_bucket()
+    return store
 
 
 def ensure_dataset(store: ObjectStore, rows: int, seed: int) -> tuple[str, str]:
@@ -128,10 +136,7 @@ def main() -> int:
     stack.up(["redis", "minio"])
     env = bench_env(stack)
     os.environ.update(env)
-    store = ObjectStore(
-        env["MUSICREC_S3_ENDPOINT"], env["MUSICREC_S3_ACCESS_KEY"], env["MUSICREC_S3_SECRET_KEY"], BUCKET
-    )
-    store.ensure_bucket()
+    store = bench_store()
     started = time.perf_counter()
     dataset_id, how = ensure_dataset(store, args.rows, args.seed)
     print(f"dataset {dataset_id}: from a {args.rows:,}-row catalog, {how} ({time.perf_counter() - started:.1f}s)")
