@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import shared_file
 from tests.e2e.conftest import QUERY, Load, System
+from tools import stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -71,6 +72,8 @@ def test_a_job_whose_worker_is_killed_finishes_on_a_restarted_worker(system: Sys
     assert worker_pid
     os.kill(worker_pid, signal.SIGKILL)
     killed_at = time.monotonic()
+    while stack.pid_alive(worker_pid):  # SIGKILL takes effect asynchronously
+        time.sleep(0.05)
     system.local.up(["worker"])
     job = system.wait_job(job_id, timeout=240)
     assert job["status"] == "finished", job
