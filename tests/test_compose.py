@@ -57,3 +57,31 @@ def test_only_the_api_is_published_on_all_interfaces(compose: dict) -> None:
 
 def test_redis_keeps_an_append_only_file(compose: dict) -> None:
     assert "--appendonly" in compose["services"]["redis"]["command"]
+
+
+def test_long_running_services_have_healthchecks_and_restart_policies(compose: dict) -> None:
+    one_shot = {"create-bucket", "ingest"}
+    for name, service in compose["services"].items():
+        if name in one_shot:
+            assert service.get("restart") == "no", name
+            continue
+        assert "healthcheck" in service or name == "rq-dashboard", f"{name} has no healthcheck"
+        assert service.get("restart") == "unless-stopped", name
+
+
+def test_the_pipeline_waits_for_what_it_needs(compose: dict) -> None:
+    services = compose["services"]
+    for name in ("ingest", "worker", "api"):
+        needs = services[name]["depends_on"]
+        assert needs["create-bucket"]["condition"] == "service_completed_successfully", name
+        assert needs["redis"]["condition"] == "service_healthy", name
+    assert services["create-bucket"]["depends_on"]["minio"]["condition"] == "service_healthy"
+
+
+def test_images_run_as_a_non_root_user_and_the_api_image_has_no_java() -> None:
+    for service in ("api", "worker", "ingest"):
+        dockerfile = (ROOT / "services" / service / "Dockerfile").read_text()
+        assert "\nUSER musicrec" in dockerfile, service
+        assert dockerfile.count("FROM ") >= 2, f"{service}: not multi-stage"
+    api = (ROOT / "services" / "api" / "Dockerfile").read_text()
+    assert "openjdk" not in api and "[api]" in api and "pyspark" not in api
