@@ -1,4 +1,4 @@
-"""A model ready to serve: scaler, centroids, cluster labels and one KD-tree per cluster.
+"""A model ready to serve: scaler, centroids, cluster labels and one k-d tree per cluster.
 
 Built once per bundle in the background (:func:`serving_model`), then only read. A query is
 scaled with the model's scaler, assigned to the nearest centroid, and answered with the
@@ -11,18 +11,21 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from shared.bundle import Bundle, ModelDocument
 from shared.errors import BundleIntegrityError
 from shared.manifest import utc_now
 from services.api.catalog import ServingCatalog
+from services.api.kdtree import KdTree, build_tree, compile_kernels
+
+NO_SONGS = np.empty(0, dtype=np.int32)
 
 
 @dataclass(frozen=True)
 class ClusterIndex:
-    rows: np.ndarray  # catalog rows of this cluster
-    tree: cKDTree | None  # over those rows' scaled features; None for an empty cluster
+    rows: np.ndarray  # catalog rows of this cluster, in the tree's leaf order
+    songs: np.ndarray  # their song numbers, in the same order
+    tree: KdTree | None  # over those rows' scaled features; None for an empty cluster
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class ServingModel:
     centroids: np.ndarray
     labels: tuple[str, ...]
     clusters: tuple[ClusterIndex, ...]
-    position: np.ndarray  # row -> its position inside its cluster's tree
+    position: np.ndarray  # row -> its position inside its cluster's tree (leaf order)
     cluster_of_row: np.ndarray
     loaded_at: str = field(default_factory=utc_now)
 
@@ -59,36 +62,17 @@ class ServingModel:
     def track_point(self, row: int) -> tuple[int, np.ndarray]:
         """The cluster of a catalog track and its scaled features."""
         cluster = int(self.cluster_of_row[row])
-        return cluster, self.clusters[cluster].tree.data[self.position[row]]
+        return cluster, self.clusters[cluster].tree.points[self.position[row]].astype(np.float64)
 
     def nearest(self, cluster: int, point: np.ndarray, limit: int, excluded_songs: Iterable[int] = ()) -> list[Neighbour]:
-        """The ``limit`` nearest tracks of ``cluster``, one per song, skipping excluded songs.
-
-        Asks the tree for a few more than needed and widens the search only when exclusions
-        and duplicates used them up; never scans the cluster.
-        """
+        """The ``limit`` nearest tracks of ``cluster``, one per song (its nearest version),
+        skipping excluded songs: one exact search of the cluster's tree, never a scan."""
         index = self.clusters[cluster]
-        size = len(index.rows)
         if index.tree is None:
             return []
-        seen = set(excluded_songs)
-        want = min(size, limit + len(seen) + 2)  # room for a re-release or two
-        while True:
-            distances, positions = index.tree.query(point, k=want)
-            picked: list[Neighbour] = []
-            chosen = set(seen)
-            for distance, position in zip(np.atleast_1d(distances).tolist(), np.atleast_1d(positions).tolist()):
-                row = int(index.rows[position])
-                song = int(self.catalog.songs[row])
-                if song in chosen:
-                    continue
-                chosen.add(song)
-                picked.append(Neighbour(row, distance))
-                if len(picked) == limit:
-                    return picked
-            if want >= size:
-                return picked
-            want = min(size, want * 4)
+        excluded = np.unique(np.fromiter(excluded_songs, dtype=np.int32)) if excluded_songs else NO_SONGS
+        positions, distances = index.tree.nearest_songs(point, index.songs, limit, excluded)
+        return [Neighbour(row, distance) for row, distance in zip(index.rows[positions].tolist(), distances.tolist())]
 
 
 def serving_model(bundle: Bundle) -> ServingModel:
@@ -104,24 +88,29 @@ def serving_model(bundle: Bundle) -> ServingModel:
     cluster_of_row = cluster_column.to_numpy().astype(np.int32)
     if len(cluster_of_row) and (cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k):
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
+    compile_kernels()
     order = np.argsort(cluster_of_row, kind="stable").astype(np.int32)
-    by_cluster = points[order]  # each cluster's points contiguous; cKDTree copies its slice
+    by_cluster = points[order]  # each cluster's points contiguous; its tree copies its slice
     del points
+    catalog = ServingCatalog(bundle.catalog)
     bounds = np.concatenate([[0], np.cumsum(np.bincount(cluster_of_row, minlength=document.k))])
     position = np.empty(len(order), dtype=np.int32)
     clusters = []
     for c in range(document.k):
         start, end = int(bounds[c]), int(bounds[c + 1])
-        rows = order[start:end]
+        if end == start:
+            clusters.append(ClusterIndex(order[start:end], NO_SONGS, None))
+            continue
+        tree = build_tree(by_cluster[start:end])
+        rows = order[start:end][tree.order]
         position[rows] = np.arange(end - start, dtype=np.int32)
-        tree = cKDTree(by_cluster[start:end], balanced_tree=False, compact_nodes=False) if end > start else None
-        clusters.append(ClusterIndex(rows, tree))
+        clusters.append(ClusterIndex(rows, catalog.songs[rows], tree))
     del by_cluster
     labels = {c.id: c.label for c in document.clusters}
     return ServingModel(
         version=bundle.version,
         document=document,
-        catalog=ServingCatalog(bundle.catalog),
+        catalog=catalog,
         mean=np.asarray(document.scaler.mean, dtype=np.float64),
         scale=np.asarray(document.scaler.scale, dtype=np.float64),
         centroids=np.asarray(document.centroids, dtype=np.float64),

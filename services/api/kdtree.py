@@ -1,0 +1,198 @@
+"""A k-d tree over one cluster's tracks, searched for the nearest *songs* in compiled code.
+
+The tree splits at the median of the widest dimension until a leaf holds at most
+``LEAF_SIZE`` tracks; the tracks are stored in leaf order (float32, one row per track) and
+every node keeps its bounding box, so a leaf's tracks are read in one sequential sweep and a
+subtree is skipped as soon as its box lies farther than the current answer. The search is
+exact: distances are computed in float64 and a subtree is skipped only when even its box is
+not nearer than the ``limit``-th song found so far.
+
+One search returns the ``limit`` nearest songs (a song's distance is that of its nearest
+track), skipping excluded songs, so re-releases never need a second, wider search. The
+kernels are compiled by numba (cached on disk) and release the GIL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+LEAF_SIZE = 64
+_STACK = 128  # pending subtrees; the median split keeps the depth near log2(tracks / LEAF_SIZE)
+START, END, LEFT, RIGHT = range(4)
+
+
+@dataclass(frozen=True)
+class KdTree:
+    points: np.ndarray  # (tracks, features) float32, in leaf order
+    order: np.ndarray  # int32: the tracks' original positions, in leaf order
+    boxes: np.ndarray  # (nodes, 2, features) float32: lowest and highest value per feature
+    links: np.ndarray  # (nodes, 4) int32: START, END (of the node's tracks), LEFT, RIGHT (-1 at a leaf)
+
+    def nearest_songs(
+        self, query: np.ndarray, songs: np.ndarray, limit: int, excluded: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (leaf order) and distances of the ``limit`` nearest songs, nearest first.
+
+        ``songs`` gives each track's song number in leaf order; ``excluded`` is a sorted int32
+        array of song numbers never to return. Fewer than ``limit`` when the tree runs out.
+        """
+        found = np.empty(limit, np.int32)
+        distances = np.empty(limit, np.float64)
+        count = _search(self.points, self.boxes, self.links, songs, query, excluded, found, distances)
+        return found[:count], np.sqrt(distances[:count])
+
+
+def compile_kernels() -> None:
+    """Compile the kernels (or load them from numba's cache) now rather than in a request."""
+    tree = build_tree(np.zeros((2, 1), np.float32))
+    tree.nearest_songs(np.zeros(1), np.zeros(2, np.int32), 1, np.empty(0, np.int32))
+
+
+def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
+    """The tree over ``points`` ((tracks, features), any float dtype; at least one track)."""
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    tracks, features = points.shape
+    capacity = 2 * (tracks // max(1, leaf_size // 2)) + 3
+    order = np.arange(tracks, dtype=np.int32)
+    boxes = np.empty((capacity, 2, features), np.float32)
+    links = np.empty((capacity, 4), np.int32)
+    nodes = _build(points, leaf_size, order, boxes, links)
+    return KdTree(points[order], order, boxes[:nodes].copy(), links[:nodes].copy())
+
+
+@numba.njit(cache=True, nogil=True)
+def _select(points, order, start, end, nth, dim):  # pragma: no cover - compiled
+    """Reorder ``order[start:end]`` so that position ``nth`` holds the median along ``dim``."""
+    low, high = start, end - 1
+    while low < high:
+        pivot = points[order[(low + high) // 2], dim]
+        i, j = low, high
+        while i <= j:
+            while points[order[i], dim] < pivot:
+                i += 1
+            while points[order[j], dim] > pivot:
+                j -= 1
+            if i <= j:
+                order[i], order[j] = order[j], order[i]
+                i += 1
+                j -= 1
+        if nth <= j:
+            high = j
+        elif nth >= i:
+            low = i
+        else:
+            return
+
+
+@numba.njit(cache=True, nogil=True)
+def _build(points, leaf_size, order, boxes, links):  # pragma: no cover - compiled
+    features = points.shape[1]
+    links[0, START], links[0, END] = 0, points.shape[0]
+    nodes = 1
+    pending = np.empty(_STACK, np.int64)
+    pending[0] = 0
+    depth = 1
+    while depth > 0:
+        depth -= 1
+        node = pending[depth]
+        start, end = links[node, START], links[node, END]
+        links[node, LEFT], links[node, RIGHT] = -1, -1
+        widest, width = 0, 0.0
+        for f in range(features):
+            low, high = np.inf, -np.inf
+            for t in range(start, end):
+                value = points[order[t], f]
+                low = min(low, value)
+                high = max(high, value)
+            boxes[node, 0, f], boxes[node, 1, f] = low, high
+            if high - low > width:
+                widest, width = f, high - low
+        if end - start <= leaf_size or width == 0.0:
+            continue  # a leaf (also when all its tracks are identical)
+        middle = (start + end) // 2
+        _select(points, order, start, end, middle, widest)
+        left, right = nodes, nodes + 1
+        nodes += 2
+        links[node, LEFT], links[node, RIGHT] = left, right
+        links[left, START], links[left, END] = start, middle
+        links[right, START], links[right, END] = middle, end
+        pending[depth], pending[depth + 1] = right, left
+        depth += 2
+    return nodes
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _box_distance(boxes, node, query):  # pragma: no cover - compiled
+    total = 0.0
+    for f in range(query.shape[0]):
+        q = query[f]
+        low, high = np.float64(boxes[node, 0, f]), np.float64(boxes[node, 1, f])
+        if q < low:
+            total += (low - q) * (low - q)
+        elif q > high:
+            total += (q - high) * (q - high)
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _offer(song, distance, position, found, distances, songs_found, count, limit):  # pragma: no cover - compiled
+    """Put a track into the answer (sorted by distance, one per song); returns the new count."""
+    for a in range(count):
+        if songs_found[a] == song:
+            if distances[a] <= distance:
+                return count
+            for b in range(a, count - 1):  # drop the farther version of this song
+                found[b], distances[b], songs_found[b] = found[b + 1], distances[b + 1], songs_found[b + 1]
+            count -= 1
+            break
+    at = min(count, limit - 1)
+    while at > 0 and distances[at - 1] > distance:
+        found[at], distances[at], songs_found[at] = found[at - 1], distances[at - 1], songs_found[at - 1]
+        at -= 1
+    found[at], distances[at], songs_found[at] = position, distance, song
+    return min(count + 1, limit)
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(points, boxes, links, songs, query, excluded, found, distances):  # pragma: no cover - compiled
+    limit = found.shape[0]
+    features = points.shape[1]
+    songs_found = np.empty(limit, np.int32)
+    count = 0
+    worst = np.inf  # squared distance a track must beat to enter the answer
+    pending = np.empty(_STACK, np.int64)
+    bounds = np.empty(_STACK, np.float64)
+    pending[0], bounds[0] = 0, _box_distance(boxes, 0, query)
+    depth = 1
+    while depth > 0:
+        depth -= 1
+        node = pending[depth]
+        if bounds[depth] >= worst:
+            continue
+        left = links[node, LEFT]
+        if left < 0:
+            for t in range(links[node, START], links[node, END]):
+                distance = 0.0
+                for f in range(features):
+                    d = np.float64(points[t, f]) - query[f]
+                    distance += d * d
+                if distance < worst:
+                    song = songs[t]
+                    at = np.searchsorted(excluded, song)
+                    if at < excluded.shape[0] and excluded[at] == song:
+                        continue
+                    count = _offer(song, distance, t, found, distances, songs_found, count, limit)
+                    if count == limit:
+                        worst = distances[limit - 1]
+            continue
+        right = links[node, RIGHT]
+        near_left, near_right = _box_distance(boxes, left, query), _box_distance(boxes, right, query)
+        if near_left <= near_right:  # the nearer child is searched first (pushed last)
+            pending[depth], bounds[depth], pending[depth + 1], bounds[depth + 1] = right, near_right, left, near_left
+        else:
+            pending[depth], bounds[depth], pending[depth + 1], bounds[depth + 1] = left, near_left, right, near_right
+        depth += 2
+    return count
