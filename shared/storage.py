@@ -110,9 +110,10 @@ class ObjectStore:
         with _s3_errors(self.bucket, key, "write"):
             self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, length: int | None = None) -> bytes:
+        """The object's bytes, or only its first ``length`` bytes."""
         with _s3_errors(self.bucket, key, "read"):
-            response = self.client.get_object(self.bucket, key)
+            response = self.client.get_object(self.bucket, key, length=length or 0)
             try:
                 return response.read()
             finally:

@@ -19,6 +19,8 @@ class IngestSettings(MusicrecSettings):
     # Folder holding hadoop-aws and the AWS SDK bundle (fetched by `make setup`, baked into the image).
     spark_jars_dir: str = Field(default_factory=_default_jars_dir)
     spark_driver_memory: str = "3g"
+    # Extra JVM options of the driver, e.g. a class-data-sharing archive or GC settings.
+    spark_java_options: str = ""
     spark_shuffle_partitions: int = 4
     # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).
     train_after_ingest: bool = True

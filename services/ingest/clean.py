@@ -1,0 +1,124 @@
+"""Validation with Spark's own functions: typed columns plus the first reason to reject a row.
+
+Reasons (one per rejected row, checked in this order):
+``malformed_row`` (not the header's number of fields), ``missing_track_id``, then per
+feature in schema order ``missing_feature:<f>``, ``not_a_number:<f>``, ``non_finite:<f>``,
+``out_of_range:<f>``, then per metadata column ``not_a_number:<c>``, ``not_a_date:year``,
+``out_of_range:<c>``, ``not_an_integer:<c>``. An empty metadata cell is a null, not a
+reason. Text is trimmed and an empty text is null.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from shared.schema import DATASET_COLUMNS, FEATURES, METADATA_COLUMNS, METADATA_RANGES
+
+from services.ingest.layout import Layout
+from services.ingest.read import FILE, RAW_RECORD, ROW, SPLIT, cell
+
+REASON = "reason"
+RAW_CELLS = "_cells"
+SPARK_TYPES = {"string": "string", "int": "int", "long": "bigint", "double": "double"}
+# Python-side type names of the dataset's columns, as the manifest records them.
+DATASET_TYPES: dict[str, str] = {**METADATA_COLUMNS, **{feature: "double" for feature in FEATURES}}
+PITCHES = {
+    "C": 0, "C#": 1, "C♯": 1, "DB": 1, "D♭": 1, "D": 2, "D#": 3, "D♯": 3, "EB": 3, "E♭": 3, "E": 4, "F": 5,
+    "F#": 6, "F♯": 6, "GB": 6, "G♭": 6, "G": 7, "G#": 8, "G♯": 8, "AB": 8, "A♭": 8, "A": 9, "A#": 10, "A♯": 10,
+    "BB": 10, "B♭": 10, "B": 11,
+}  # fmt: skip
+MODES = {"MAJOR": 1, "MINOR": 0}
+_INTEGER_LIMIT = 2.0**53
+
+
+def first_reason(*cases: tuple[Column, str]) -> Column:
+    """The reason of the first case whose condition holds, else null."""
+    condition, reason = cases[0]
+    chain = F.when(condition, F.lit(reason))
+    for condition, reason in cases[1:]:
+        chain = chain.when(condition, F.lit(reason))
+    return chain
+
+
+def _named(names: dict[str, int], given: Column) -> Column:
+    """``given`` with a known name (a pitch, Major/Minor) replaced by its number."""
+    table = F.create_map(*[F.lit(x) for pair in names.items() for x in (pair[0], str(pair[1]))])
+    return F.coalesce(F.element_at(table, F.upper(given)), given)
+
+
+def _given(name: str, given: Column, layout: Layout) -> Column:
+    if name == "key":
+        return _named(PITCHES, given)
+    if name == "mode":
+        return _named(MODES, given)
+    if name == "year" and layout.year_from_date:
+        year = F.regexp_extract(given, r"^(\d{4})", 1)
+        return F.when(year != "", year)
+    return given
+
+
+def _feature_problem(name: str, given: Column, number: Column) -> Column:
+    spec = FEATURES[name]
+    return first_reason(
+        (given.isNull(), f"missing_feature:{name}"),
+        (number.isNull(), f"not_a_number:{name}"),
+        (F.isnan(number) | (F.abs(number) == float("inf")), f"non_finite:{name}"),
+        ((number < spec.minimum) | (number > spec.maximum), f"out_of_range:{name}"),
+    )
+
+
+def _integer_problem(name: str, given: Column, number: Column, from_date: bool) -> Column:
+    low, high = METADATA_RANGES.get(name, (None, None))
+    low, high = -_INTEGER_LIMIT if low is None else low, _INTEGER_LIMIT if high is None else high
+    unreadable = (f"not_a_date:{name}" if from_date else f"not_a_number:{name}")
+    return first_reason(
+        (given.isNotNull() & (number.isNull() | F.isnan(number)), unreadable),
+        ((number < low) | (number > high), f"out_of_range:{name}"),
+        (number % 1 != 0, f"not_an_integer:{name}"),
+    )
+
+
+def check(raw: DataFrame, layout: Layout) -> DataFrame:
+    """Typed dataset columns, ``reason``, the raw cells of rejected rows, and provenance.
+
+    Built in small projections (text, then numbers, then reasons) so that Spark parses
+    every cell once and the generated code stays small. The reader has already trimmed
+    unquoted cells and made empty ones null; quoted text is trimmed here.
+    """
+    sources = layout.sources
+    texts = {p for name, p in sources.items() if METADATA_COLUMNS.get(name) == "string"}
+    given_cells = [
+        (F.when(F.trim(cell(p)) != "", F.trim(cell(p))) if p in texts else F.when(cell(p) != "", cell(p))).alias(f"_t{p}")
+        for p in sorted(set(sources.values()))
+    ]
+    given = {name: F.col(f"_t{sources[name]}") for name in sources}
+    numeric = [name for name in sources if name in FEATURES or METADATA_COLUMNS.get(name) in ("int", "long")]
+    parsed = raw.select("*", *given_cells).select("*", *[_given(n, given[n], layout).try_cast("double").alias(f"_n_{n}") for n in numeric])
+    number = {name: F.col(f"_n_{name}") for name in numeric}
+    values, problems = {}, [F.when(F.col(RAW_RECORD).isNotNull(), F.lit("malformed_row"))]
+    if "track_id" in sources:
+        problems.append(F.when(given["track_id"].isNull(), F.lit("missing_track_id")))
+    for name in FEATURES:
+        values[name] = number[name]
+        problems.append(_feature_problem(name, given[name], number[name]))
+    for name, kind in METADATA_COLUMNS.items():
+        if name not in sources:
+            values[name] = F.lit(None).cast(SPARK_TYPES[kind])
+        elif kind == "string":
+            values[name] = given[name]
+        else:
+            values[name] = number[name].try_cast(SPARK_TYPES[kind])
+            problems.append(_integer_problem(name, given[name], number[name], name == "year" and layout.year_from_date))
+    typed = parsed.select(*[values[c].alias(c) for c in DATASET_COLUMNS], F.coalesce(*problems).alias(REASON), "*")
+    rejected = F.col(REASON).isNotNull()
+    # The raw cells (one array) and line are kept for rejected rows only: all the rejects need.
+    return typed.select(
+        *DATASET_COLUMNS,
+        REASON,
+        F.when(rejected, F.array(*[cell(p) for p in range(len(layout.header))])).alias(RAW_CELLS),
+        F.when(rejected, F.col(RAW_RECORD)).alias(RAW_RECORD),
+        FILE,
+        SPLIT,
+        ROW,
+    )

@@ -1,0 +1,216 @@
+"""The ingest job: a catalog CSV in, a published dataset out.
+
+check (source, header, layout, Redis, bucket) -> scan (bytes, in the driver) while Spark
+starts -> read + validate (one pass, cached) -> dedupe -> write tracks and rejects ->
+verify what was written -> manifest (last) -> latest-dataset pointer -> training job.
+Nothing is published unless every step before the manifest succeeded; a failed run
+removes what it wrote, and its prefix, having no manifest, is never read in any case.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import functions as F
+
+from shared.datasets import dataset_prefix
+from shared.errors import IngestError, InvalidInput, MusicrecError
+from shared.ids import check_id, new_id
+from shared.jobs import enqueue_training
+from shared.manifest import write_manifest
+from shared.pointer import ModelPointer, connect, redis_errors
+from shared.schema import DATASET_COLUMNS
+from shared.storage import ObjectStore
+
+from services.ingest import publish
+from services.ingest.clean import DATASET_TYPES, REASON, check
+from services.ingest.dedupe import keep_most_popular
+from services.ingest.layout import Layout, map_header
+from services.ingest.positions import Positions, SplitCount
+from services.ingest.progress import Listener, StageClock
+from services.ingest.read import FILE, ROW, SPLIT, read_catalog
+from services.ingest.rejects import rejected_rows
+from services.ingest.scan import SourceScan, read_header, scan_catalog
+from services.ingest.settings import IngestSettings
+from services.ingest.source import CatalogSource, locate
+from services.ingest.spark import engine_versions, spark_session
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    dataset_id: str
+    manifest: dict[str, Any]
+    counts: dict[str, int]  # rows_read, rows_kept, rows_rejected, duplicates
+    training_job_id: str | None = None
+
+
+def _check_source(catalog: CatalogSource) -> Layout:
+    parts = [part for part in catalog.parts if part.size]
+    if not parts:
+        raise IngestError(f"{catalog.uri} is empty: it has no header row and no tracks", details={"source": catalog.uri})
+    header = read_header(catalog.head(parts[0]), catalog.uri)
+    for part in parts[1:]:
+        other = read_header(catalog.head(part), f"{catalog.uri} part {part.name}")
+        if other != header:
+            raise IngestError(f"{catalog.uri}: part {part.name} has the header {other}, part {parts[0].name} has {header}")
+    return map_header(header, catalog.uri)
+
+
+def _scan(catalog: CatalogSource) -> SourceScan:
+    with tempfile.TemporaryDirectory(prefix="musicrec-ingest-") as folder, catalog.local_copies(Path(folder)) as paths:
+        return scan_catalog(paths, [part.name for part in catalog.parts], catalog.uri)
+
+
+def _validate(spark, catalog, scan, layout, clock: StageClock):
+    with clock.stage("read_validate") as detail:
+        checked = check(read_catalog(spark, catalog, scan, layout), layout).cache()
+        stats = checked.groupBy(FILE, SPLIT, REASON).agg(F.count(F.lit(1)).alias("rows"), F.min(ROW).alias("first")).collect()
+        splits: dict[tuple[str, int], SplitCount] = {}
+        by_reason: dict[str, int] = {}
+        for row in stats:
+            old = splits.get((row[FILE], row[SPLIT]), SplitCount(row[FILE], row[SPLIT], row["first"], 0))
+            splits[(row[FILE], row[SPLIT])] = SplitCount(old.file, old.split, min(old.first_row, row["first"]), old.rows + row["rows"])
+            if row[REASON] is not None:
+                by_reason[row[REASON]] = by_reason.get(row[REASON], 0) + row["rows"]
+        rows_read = sum(s.rows for s in splits.values())
+        detail.append(f"{rows_read:,} rows, {sum(by_reason.values()):,} rejected")
+    if rows_read == 0:
+        checked.unpersist()
+        raise IngestError(f"{catalog.uri} has a header but no rows", details={"source": catalog.uri})
+    if sum(by_reason.values()) == rows_read:
+        checked.unpersist()
+        raise IngestError(
+            f"{catalog.uri}: every one of its {rows_read} rows was rejected ({_reasons(by_reason)}); no dataset was made",
+            details={"rejected_by_reason": by_reason},
+        )
+    return checked, Positions.of(splits.values(), [p.name for p in catalog.parts]), rows_read, dict(sorted(by_reason.items()))
+
+
+def _reasons(by_reason: dict[str, int]) -> str:
+    return ", ".join(f"{reason}: {count}" for reason, count in sorted(by_reason.items(), key=lambda item: -item[1]))
+
+
+def _build(spark, settings, catalog, scan, layout, dataset_id, clock: StageClock) -> dict[str, Any]:
+    """Everything up to the manifest; returns the manifest's fields."""
+    checked, positions, rows_read, by_reason = _validate(spark, catalog, scan, layout, clock)
+    try:
+        with clock.stage("dedupe") as detail:
+            deduped = keep_most_popular(checked.where(F.col(REASON).isNull()), positions.order())
+            detail.append(f"{deduped.duplicates:,} duplicate rows of {deduped.repeated_ids:,} track ids")
+        rejected = sum(by_reason.values())
+        kept = rows_read - rejected - deduped.duplicates
+        with clock.stage("write") as detail:
+            publish.write_tracks(deduped.tracks, settings, dataset_id)
+            publish.write_rejects(rejected_rows(spark, checked, layout, scan, positions), settings, dataset_id)
+            detail.append(f"{kept:,} tracks, {rejected:,} rejects")
+        deduped.repeats.unpersist()
+    finally:
+        checked.unpersist()
+    with clock.stage("verify") as detail:
+        files = publish.inventory(ObjectStore.from_settings(settings), dataset_id, kept, rejected)
+        detail.append(f"{len(files)} files hashed, row counts match")
+    return {
+        "rows_read": rows_read,
+        "rows_kept": kept,
+        "rows_rejected": rejected,
+        "rejected_by_reason": by_reason,
+        "duplicates": deduped.duplicates,
+        "files": files,
+    }
+
+
+def _discard(store: ObjectStore, dataset_id: str) -> None:
+    try:
+        removed = store.delete_prefix(dataset_prefix(dataset_id) + "/")
+        log.warning("removed the unpublished files of a failed ingest", extra={"dataset_id": dataset_id, "objects": removed})
+    except MusicrecError as exc:
+        log.error("could not remove an unpublished dataset prefix", extra={"dataset_id": dataset_id, "error": exc.message})
+
+
+def _preflight(store: ObjectStore, redis, dataset_id: str) -> None:
+    with redis_errors("ping", "reach"):
+        redis.ping()
+    store.ensure_bucket()
+    if store.list(dataset_prefix(dataset_id) + "/"):
+        raise IngestError(f"dataset {dataset_id!r} already exists; a dataset is never rewritten", details={"dataset_id": dataset_id})
+
+
+def ingest(
+    settings: IngestSettings,
+    source: str,
+    dataset_id: str | None = None,
+    train: bool = True,
+    *,
+    progress: Listener | None = None,
+) -> IngestResult:
+    """Turn the catalog at ``source`` into the published dataset ``dataset_id`` (new id if None).
+
+    Raises :class:`IngestError` for a source that gives no dataset (missing, empty, not CSV,
+    columns missing, every row rejected); storage and Redis outages raise their own errors.
+    """
+    clock = StageClock(progress)
+    try:
+        dataset_id = check_id(dataset_id, "dataset id") if dataset_id is not None else new_id()
+    except InvalidInput as exc:
+        raise IngestError(exc.message, details=exc.details) from exc
+    store, redis = ObjectStore.from_settings(settings), connect(settings.redis_url)
+    with clock.stage("check") as detail:
+        _preflight(store, redis, dataset_id)
+        catalog = locate(settings, source)
+        layout = _check_source(catalog)
+        detail.append(f"{catalog.uri}: {len(catalog.parts)} part(s), layout {layout.name}")
+    with ThreadPoolExecutor(1) as pool:
+        starting = pool.submit(_start_spark, settings, clock)
+        with clock.stage("scan") as detail:
+            scan = _scan(catalog)
+            detail.append(f"{scan.size:,} bytes, {scan.encoding}{', quoted newlines' if scan.multiline else ''}")
+        spark = starting.result()
+    try:
+        fields = _build(spark, settings, catalog, scan, layout, dataset_id, clock)
+    except BaseException as exc:
+        _discard(store, dataset_id)
+        if isinstance(exc, Exception) and not isinstance(exc, MusicrecError):
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:400]
+            raise IngestError(f"ingest of {catalog.uri} failed; nothing was published: {first}") from exc
+        raise
+    manifest = write_manifest(
+        store,
+        dataset_prefix(dataset_id),
+        fields.pop("files"),
+        kind="dataset",
+        dataset_id=dataset_id,
+        **fields,
+        source={"name": catalog.name, "uri": catalog.uri, "sha256": scan.sha256, "bytes": scan.size, "parts": len(catalog.parts)},
+        layout=layout.name,
+        column_map=layout.column_map(),
+        encoding=scan.encoding,
+        multiline=scan.multiline,
+        schema={column: DATASET_TYPES[column] for column in DATASET_COLUMNS},
+        engine=engine_versions(spark),
+        timings={**clock.timings, "total": clock.total()},
+    )
+    counts = {k: manifest[k] for k in ("rows_read", "rows_kept", "rows_rejected", "duplicates")}
+    job_id = _announce(redis, dataset_id, train)
+    log.info("dataset published", extra={"dataset_id": dataset_id, **counts, "training_job": job_id})
+    return IngestResult(dataset_id, manifest, counts, job_id)
+
+
+def _start_spark(settings: IngestSettings, clock: StageClock):
+    with clock.stage("start_spark"):
+        return spark_session(settings)
+
+
+def _announce(redis, dataset_id: str, train: bool) -> str | None:
+    """Point ``musicrec:datasets:latest`` at the dataset and enqueue its training."""
+    try:
+        ModelPointer(redis).set_latest_dataset(dataset_id)
+        return enqueue_training(redis, dataset_id=dataset_id, actor="ingest")[0].id if train else None
+    except MusicrecError as exc:
+        raise IngestError(f"dataset {dataset_id} is published, but {exc.message}", details={"dataset_id": dataset_id}) from exc
