@@ -24,4 +24,3 @@ class IngestSettings(MusicrecSettings):
     spark_shuffle_partitions: int = 4
     # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).
     train_after_ingest: bool = True
-    training_job: str = "services.trainer.jobs.train"
