@@ -15,17 +15,21 @@ from shared.storage import ObjectStore
 from services.api.dependencies import Gateway
 from services.api.errors import install_error_handlers
 from services.api.holder import ModelHolder
+from services.api.hot_routes import hot_routes
 from services.api.metrics import ApiMetrics
 from services.api.middleware import RequestContextMiddleware
 from services.api.reloader import ModelReloader
 from services.api.responses import OrjsonResponse
-from services.api.routes import ROUTERS
+from services.api.routes import ROUTERS, health, recommendations
 from services.api.schemas import REQUEST_SCHEMAS
 from services.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
 SEARCH_THREADS = 2  # catalog searches in parallel with the event loop (they release the GIL)
+
+# answered by the middleware itself: (method, path) -> (answer, reads its body)
+HOT_ANSWERS = {("POST", "/v1/recommendations"): (recommendations.answer, True), ("GET", "/healthz"): (health.liveness, False)}
 
 DESCRIPTION = """Music recommendations from audio features.
 
@@ -65,11 +69,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},  # Prometheus metrics are our own
     )
     install_error_handlers(app)
-    app.add_middleware(
-        RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes, access_log=settings.access_log
-    )
     for router in ROUTERS:  # flat, not include_router(): matching nested routers costs per request
         app.router.routes.extend(router.routes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=settings.access_log,
+        hot_routes=hot_routes(app, HOT_ANSWERS),
+    )
     _document_request_bodies(app)
     return app
 

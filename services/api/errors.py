@@ -110,8 +110,22 @@ def _http_exception(request: Request, exc: HTTPException) -> Response:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
+HANDLERS = {
+    RequestValidationError: _validation_error,
+    MusicrecError: _musicrec_error,
+    ApiError: _api_error,
+    HTTPException: _http_exception,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(MusicrecError, _musicrec_error)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(HTTPException, _http_exception)
+    for error, handler in HANDLERS.items():
+        app.add_exception_handler(error, handler)
+
+
+def handled_error(request: Request, exc: Exception) -> Response | None:
+    """The error response FastAPI's handlers would give ``exc``; None for an unexpected error."""
+    for kind in type(exc).__mro__:
+        if kind in HANDLERS:
+            return HANDLERS[kind](request, exc)
+    return None

@@ -3,7 +3,8 @@
 It gives every request an id (the caller's ``X-Request-ID`` when well-formed, else a new
 one), returns it in the ``X-Request-ID`` header and writes it in the access log line,
 refuses bodies over the size limit with 413, turns any unhandled exception into the JSON
-500 shape (the trace goes to the log only), and counts and times every request.
+500 shape (the trace goes to the log only), and counts and times every request. The routes
+of ``hot_routes`` are answered right here (:mod:`services.api.hot_routes`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.api.hot_routes import HotRoute, serve
 from services.api.metrics import ApiMetrics
 from services.api.responses import error_body
 
@@ -33,8 +35,16 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics, max_body_bytes: int, access_log: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: ApiMetrics,
+        max_body_bytes: int,
+        access_log: bool = True,
+        hot_routes: dict[tuple[str, str], HotRoute] | None = None,
+    ) -> None:
         self.app = app
+        self.hot_routes = hot_routes or {}
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.access_log = access_log
@@ -74,6 +84,8 @@ class RequestContextMiddleware:
             if length is not None and length.isdigit() and int(length) > limit:
                 await self._refuse(send_with_id, 413, "payload_too_large",
                                    f"the request body ({int(length)} bytes) is larger than the limit of {limit} bytes")  # fmt: skip
+            elif (hot := self.hot_routes.get((scope["method"], scope["path"]))) is not None:
+                await serve(hot, scope, limited_receive, send_with_id)
             else:
                 await self.app(scope, limited_receive, send_with_id)
         except Exception:
