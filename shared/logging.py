@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
-from pythonjsonlogger.json import JsonFormatter
+try:  # the same lines, written about twice as fast, where orjson is installed (the API)
+    from pythonjsonlogger.orjson import OrjsonFormatter as JsonFormatter
+except ImportError:
+    from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 

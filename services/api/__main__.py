@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 import uvicorn
@@ -24,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"musicrec api: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    # Every request logs a line: skip what no line shows (caller frame, thread and process names).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.api_host,

@@ -26,8 +26,6 @@ from services.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
-SEARCH_THREADS = 2  # catalog searches in parallel with the event loop (they release the GIL)
-
 # answered by the middleware itself: (method, path) -> (answer, reads its body)
 HOT_ANSWERS = {("POST", "/v1/recommendations"): (recommendations.answer, True), ("GET", "/healthz"): (health.liveness, False)}
 
@@ -48,7 +46,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         client = connect(settings.redis_url)
         holder = ModelHolder()
         reloader = ModelReloader(settings, store, client, holder, metrics)
-        search_pool = ThreadPoolExecutor(max_workers=SEARCH_THREADS, thread_name_prefix="catalog-search")
+        search_pool = None
+        if settings.search_threads:
+            search_pool = ThreadPoolExecutor(max_workers=settings.search_threads, thread_name_prefix="catalog-search")
         app.state.gateway = Gateway(settings, metrics, store, client, holder, reloader, search_pool)
         reloader.start()
         if not await asyncio.to_thread(reloader.wait_first_attempt, settings.startup_wait_seconds):
@@ -57,7 +57,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(reloader.stop)
-            search_pool.shutdown(wait=True)
+            if search_pool is not None:
+                search_pool.shutdown(wait=True)
             client.close()
 
     app = FastAPI(

@@ -34,11 +34,13 @@ class Gateway:
     redis: redis.Redis
     holder: ModelHolder
     reloader: ModelReloader
-    search_pool: ThreadPoolExecutor
+    search_pool: ThreadPoolExecutor | None  # None: searches run on the event loop
     model_documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # published = immutable
 
     async def search(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a catalog search off the event loop; the KD-tree part releases the GIL."""
+        """Run a catalog search on the search threads (the k-d tree part releases the GIL)."""
+        if self.search_pool is None:
+            return function(*args)
         return await asyncio.get_running_loop().run_in_executor(self.search_pool, partial(function, *args))
 
 

@@ -10,9 +10,9 @@ of ``hot_routes`` are answered right here (:mod:`services.api.hot_routes`).
 from __future__ import annotations
 
 import logging
+import random
 import re
 import time
-import uuid
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +25,11 @@ log = logging.getLogger("services.api.access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 _WELL_FORMED_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _new_request_id() -> str:
+    """32 random hex digits, like a uuid4's, without a system call per request."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -55,7 +60,7 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         incoming = _header(scope, REQUEST_ID_HEADER)
-        request_id = incoming.decode() if incoming and _WELL_FORMED_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming.decode() if incoming and _WELL_FORMED_ID.match(incoming) else _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         id_header = (REQUEST_ID_HEADER, request_id.encode())
         status = 500

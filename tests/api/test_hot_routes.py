@@ -56,3 +56,13 @@ def test_fast_answers_are_counted_under_their_route(clients: tuple[TestClient, T
     text = fast.get("/metrics").text
     assert 'musicrec_http_requests_total{method="POST",route="/v1/recommendations",status="200"} 1.0' in text
     assert 'musicrec_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+
+
+def test_searches_on_threads_answer_like_searches_on_the_event_loop(settings, version: str) -> None:
+    body = {"features": QUERY, "limit": 20}
+    answers = []
+    for threads in (0, 2):
+        with TestClient(create_app(settings.model_copy(update={"search_threads": threads}))) as client:
+            answers.append(client.post("/v1/recommendations", json=body).json())
+            answers.append(client.get("/v1/tracks/t0000007/recommendations", params={"limit": 9}).json())
+    assert answers[:2] == answers[2:] and len(answers[0]["tracks"]) == 20 and len(answers[1]["tracks"]) == 9
