@@ -44,7 +44,7 @@ def retrain_newest_dataset() -> dict[str, Any]:
         job, created = enqueue_training(client, dataset_id=dataset_id, actor="schedule")
     finally:
         client.close()
-    log.info("scheduled retrain", extra={"dataset_id": dataset_id, "job_id": job.id, "created": created})
+    log.info("scheduled retrain", extra={"dataset_id": dataset_id, "job_id": job.id, "enqueued": created})
     return {"enqueued": created, "dataset_id": dataset_id, "job_id": job.id}
 
 
