@@ -89,6 +89,18 @@ def _container_services() -> Iterator[Services]:
         )
 
 
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Entry points called in tests configure logging; give the next test the set-up it had."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def bucket_name() -> str:
     return f"test-{secrets.token_hex(6)}"
