@@ -170,7 +170,10 @@ def ingest(
         starting = pool.submit(_start_spark, settings, clock)
         with clock.stage("scan") as detail:
             scan = _scan(catalog)
-            detail.append(f"{scan.size:,} bytes, {scan.encoding}{', quoted newlines' if scan.multiline else ''}")
+            records = sum(part.records for part in scan.parts)
+            detail.append(f"{scan.size:,} bytes, {records:,} records, {scan.encoding}{', quoted newlines' if scan.multiline else ''}")
+        if not records:
+            raise IngestError(f"{catalog.uri} has a header but no rows", details={"source": catalog.uri})
         spark = starting.result()
     try:
         fields = _build(spark, settings, catalog, scan, layout, dataset_id, clock)

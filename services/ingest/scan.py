@@ -64,6 +64,8 @@ def read_header(head: bytes, where: str) -> list[str]:
             details={"source": where},
         )
     text = head.decode("utf-8-sig", errors="replace")
+    if text.lstrip()[:1] in ("{", "[", "<"):
+        raise IngestError(f"{where} is not a CSV file: it starts like JSON, XML or HTML ({text.lstrip()[:40]!r})", details={"source": where})
     try:
         header = next(csv.reader(io.StringIO(text, newline="")))
     except (csv.Error, StopIteration) as exc:
