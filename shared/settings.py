@@ -7,9 +7,10 @@ have no default. Placeholder secrets (the demo defaults) are refused when
 
 from __future__ import annotations
 
-from typing import Literal
+import sys
+from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that ship in examples and demo stacks; never acceptable in production.
@@ -47,3 +48,22 @@ class MusicrecSettings(BaseSettings):
     def _secret_values(self) -> dict[str, str]:
         """Secret settings checked against placeholders; subclasses add their own."""
         return {"s3_secret_key": self.s3_secret_key.get_secret_value()}
+
+
+SettingsT = TypeVar("SettingsT", bound=MusicrecSettings)
+
+
+def entry_point_settings(cls: type[SettingsT], program: str) -> SettingsT:
+    """Read an entry point's settings and configure its logging.
+
+    Invalid settings end the program with one message naming each bad variable, exit code 2.
+    """
+    from shared.logging import configure_logging
+
+    try:
+        settings = cls()
+    except ValidationError as exc:
+        print(f"{program}: invalid settings:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+    return settings

@@ -7,9 +7,8 @@ import logging
 import sys
 
 import uvicorn
-from pydantic import ValidationError
 
-from shared.logging import configure_logging
+from shared.settings import entry_point_settings
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 
@@ -19,12 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="address to listen on (default: MUSICREC_API_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: MUSICREC_API_PORT, 8000)")
     args = parser.parse_args(argv)
-    try:
-        settings = ApiSettings()
-    except ValidationError as exc:
-        print(f"musicrec api: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
+    settings = entry_point_settings(ApiSettings, "musicrec api")
     # Every request logs a line: skip what no line shows (caller frame, thread and process names).
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False

@@ -11,7 +11,7 @@ import logging
 import sys
 
 from shared.errors import MusicrecError
-from shared.logging import configure_logging
+from shared.settings import entry_point_settings
 
 from services.ingest.progress import StageEvent
 from services.ingest.settings import IngestSettings
@@ -31,12 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset-id", help="id of the new dataset (default: a new time-sortable id)")
     parser.add_argument("--no-train", action="store_true", help="do not enqueue a training job for the new dataset")
     args = parser.parse_args(argv)
-    try:
-        settings = IngestSettings()
-    except ValueError as exc:
-        print(f"ingest: invalid settings: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
+    settings = entry_point_settings(IngestSettings, "ingest")
     from services.ingest.job import ingest  # pyspark is imported only once the arguments are fine
 
     print(f"ingest {args.source}", flush=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shared.datasets import list_datasets
 from shared.errors import MusicrecError
-from shared.logging import configure_logging
+from shared.settings import entry_point_settings
 from shared.storage import ObjectStore
 
 from services.ingest import __main__ as cli
@@ -22,12 +22,7 @@ from services.ingest.settings import IngestSettings
 
 
 def main() -> int:
-    try:
-        settings = IngestSettings()
-    except ValueError as exc:
-        print(f"ingest: invalid settings: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
+    settings = entry_point_settings(IngestSettings, "ingest")
     try:
         store = ObjectStore.from_settings(settings)
         store.ensure_bucket()

@@ -15,12 +15,11 @@ import sys
 import time
 
 import redis
-from pydantic import ValidationError
 
 from services.worker.schedule import RetrainSchedule
 from services.worker.settings import WorkerSettings
 from services.worker.worker import build_worker, die_with_the_worker
-from shared.logging import configure_logging
+from shared.settings import entry_point_settings
 from shared.pointer import connect
 
 log = logging.getLogger("services.worker")
@@ -40,12 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", action="store_true", help="run the queued jobs, then exit")
     parser.add_argument("--no-schedule", action="store_true", help="do not run the periodic retrain here")
     args = parser.parse_args(argv)
-    try:
-        settings = WorkerSettings()
-    except ValidationError as exc:
-        print(f"musicrec worker: invalid settings:\n{exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
+    settings = entry_point_settings(WorkerSettings, "musicrec worker")
     connection = connect(settings.redis_url)
     try:
         connection.ping()
