@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo bench-train bench-recovery bench-api clean
+.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test-fast: setup ## the suite without the slow marker
 
 demo: setup ## the whole pipeline: stack up, generate + ingest a catalog, train, serve
 	@$(PY) -m tools.demo
+
+bench-ingest: up ## benchmark ingest of a generated 1,160,000-row catalog (wall time, rows/s, peak memory, stages)
+	@$(PY) bench/ingest.py
 
 bench-train: up ## benchmark a training job on 1,160,000 generated tracks (stage times, peak memory)
 	@$(PY) bench/train.py
