@@ -24,11 +24,11 @@ SPARK_TYPES = {"string": "string", "int": "int", "long": "bigint", "double": "do
 # Python-side type names of the dataset's columns, as the manifest records them.
 DATASET_TYPES: dict[str, str] = {**METADATA_COLUMNS, **{feature: "double" for feature in FEATURES}}
 PITCHES = {
-    "C": 0, "C#": 1, "C♯": 1, "DB": 1, "D♭": 1, "D": 2, "D#": 3, "D♯": 3, "EB": 3, "E♭": 3, "E": 4, "F": 5,
-    "F#": 6, "F♯": 6, "GB": 6, "G♭": 6, "G": 7, "G#": 8, "G♯": 8, "AB": 8, "A♭": 8, "A": 9, "A#": 10, "A♯": 10,
-    "BB": 10, "B♭": 10, "B": 11,
+    "C": 0, "C#": 1, "C♯": 1, "Db": 1, "D♭": 1, "D": 2, "D#": 3, "D♯": 3, "Eb": 3, "E♭": 3, "E": 4, "F": 5,
+    "F#": 6, "F♯": 6, "Gb": 6, "G♭": 6, "G": 7, "G#": 8, "G♯": 8, "Ab": 8, "A♭": 8, "A": 9, "A#": 10, "A♯": 10,
+    "Bb": 10, "B♭": 10, "B": 11,
 }  # fmt: skip
-MODES = {"MAJOR": 1, "MINOR": 0}
+MODES = {"Major": 1, "Minor": 0}
 _INTEGER_LIMIT = 2.0**53
 
 
@@ -42,9 +42,10 @@ def first_reason(*cases: tuple[Column, str]) -> Column:
 
 
 def _named(names: dict[str, int], given: Column) -> Column:
-    """``given`` with a known name (a pitch, Major/Minor) replaced by its number."""
-    table = F.create_map(*[F.lit(x) for pair in names.items() for x in (pair[0], str(pair[1]))])
-    return F.coalesce(F.element_at(table, F.upper(given)), given)
+    """``given`` with a known name (a pitch, Major/Minor; as written, upper or lower case) replaced by its number."""
+    spellings = {spelling: str(number) for name, number in names.items() for spelling in (name, name.upper(), name.lower())}
+    table = F.create_map(*[F.lit(x) for pair in spellings.items() for x in pair])
+    return F.coalesce(F.element_at(table, given), given)
 
 
 def _given(name: str, given: Column, layout: Layout) -> Column:
@@ -56,6 +57,13 @@ def _given(name: str, given: Column, layout: Layout) -> Column:
         year = F.regexp_extract(given, r"^(\d{4})", 1)
         return F.when(year != "", year)
     return given
+
+
+def _number(name: str, given: Column) -> Column:
+    """The cell as a double; whole numbers of integer columns take the cheaper integer parse first."""
+    if name in FEATURES:
+        return given.try_cast("double")
+    return F.coalesce(given.try_cast("bigint").cast("double"), given.try_cast("double"))
 
 
 def _feature_problem(name: str, given: Column, number: Column) -> Column:
@@ -94,7 +102,7 @@ def check(raw: DataFrame, layout: Layout) -> DataFrame:
     ]
     given = {name: F.col(f"_t{sources[name]}") for name in sources}
     numeric = [name for name in sources if name in FEATURES or METADATA_COLUMNS.get(name) in ("int", "long")]
-    parsed = raw.select("*", *given_cells).select("*", *[_given(n, given[n], layout).try_cast("double").alias(f"_n_{n}") for n in numeric])
+    parsed = raw.select("*", *given_cells).select("*", *[_number(n, _given(n, given[n], layout)).alias(f"_n_{n}") for n in numeric])
     number = {name: F.col(f"_n_{name}") for name in numeric}
     values, problems = {}, [F.when(F.col(RAW_RECORD).isNotNull(), F.lit("malformed_row"))]
     if "track_id" in sources:

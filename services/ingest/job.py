@@ -70,7 +70,9 @@ def _scan(catalog: CatalogSource) -> SourceScan:
 
 def _validate(spark, catalog, scan, layout, clock: StageClock):
     with clock.stage("read_validate") as detail:
-        checked = check(read_catalog(spark, catalog, scan, layout), layout).cache()
+        # Kept as rows on the executors (not the columnar cache, which costs more to build): every
+        # later step reads these instead of parsing the CSV again.
+        checked = check(read_catalog(spark, catalog, scan, layout), layout).localCheckpoint(eager=False)
         stats = checked.groupBy(FILE, SPLIT, REASON).agg(F.count(F.lit(1)).alias("rows"), F.min(ROW).alias("first")).collect()
         splits: dict[tuple[str, int], SplitCount] = {}
         by_reason: dict[str, int] = {}
@@ -82,10 +84,8 @@ def _validate(spark, catalog, scan, layout, clock: StageClock):
         rows_read = sum(s.rows for s in splits.values())
         detail.append(f"{rows_read:,} rows, {sum(by_reason.values()):,} rejected")
     if rows_read == 0:
-        checked.unpersist()
         raise IngestError(f"{catalog.uri} has a header but no rows", details={"source": catalog.uri})
     if sum(by_reason.values()) == rows_read:
-        checked.unpersist()
         raise IngestError(
             f"{catalog.uri}: every one of its {rows_read} rows was rejected ({_reasons(by_reason)}); no dataset was made",
             details={"rejected_by_reason": by_reason},
@@ -100,19 +100,18 @@ def _reasons(by_reason: dict[str, int]) -> str:
 def _build(spark, settings, catalog, scan, layout, dataset_id, clock: StageClock) -> dict[str, Any]:
     """Everything up to the manifest; returns the manifest's fields."""
     checked, positions, rows_read, by_reason = _validate(spark, catalog, scan, layout, clock)
+    with clock.stage("dedupe") as detail:
+        deduped = keep_most_popular(checked.where(F.col(REASON).isNull()), positions.order())
+        detail.append(f"{deduped.duplicates:,} duplicate rows of {deduped.repeated_ids:,} track ids")
+    rejected = sum(by_reason.values())
+    kept = rows_read - rejected - deduped.duplicates
     try:
-        with clock.stage("dedupe") as detail:
-            deduped = keep_most_popular(checked.where(F.col(REASON).isNull()), positions.order())
-            detail.append(f"{deduped.duplicates:,} duplicate rows of {deduped.repeated_ids:,} track ids")
-        rejected = sum(by_reason.values())
-        kept = rows_read - rejected - deduped.duplicates
         with clock.stage("write") as detail:
             publish.write_tracks(deduped.tracks, settings, dataset_id)
             publish.write_rejects(rejected_rows(spark, checked, layout, scan, positions), settings, dataset_id)
             detail.append(f"{kept:,} tracks, {rejected:,} rejects")
-        deduped.repeats.unpersist()
     finally:
-        checked.unpersist()
+        deduped.repeats.unpersist()
     with clock.stage("verify") as detail:
         files = publish.inventory(ObjectStore.from_settings(settings), dataset_id, kept, rejected)
         detail.append(f"{len(files)} files hashed, row counts match")

@@ -10,8 +10,16 @@ from pydantic import AliasChoices, Field
 from shared.settings import MusicrecSettings
 
 
+def _cache_dir() -> Path:
+    return Path(os.environ.get("MUSICREC_CACHE", Path.home() / ".cache" / "musicrec"))
+
+
 def _default_jars_dir() -> str:
-    return str(Path(os.environ.get("MUSICREC_CACHE", Path.home() / ".cache" / "musicrec")) / "jars")
+    return str(_cache_dir() / "jars")
+
+
+def _default_archives_dir() -> str:
+    return str(_cache_dir() / "cds")
 
 
 class IngestSettings(MusicrecSettings):
@@ -19,8 +27,15 @@ class IngestSettings(MusicrecSettings):
     # Folder holding hadoop-aws and the AWS SDK bundle (fetched by `make setup`, baked into the image).
     spark_jars_dir: str = Field(default_factory=_default_jars_dir)
     spark_driver_memory: str = "3g"
-    # Extra JVM options of the driver, e.g. a class-data-sharing archive or GC settings.
-    spark_java_options: str = ""
+    # JVM options of the driver. An ingest run is short: the quick C1 compiler alone costs far
+    # less CPU than C2 recompiling Spark and the generated code, and large generated methods
+    # must still be compiled rather than interpreted.
+    spark_java_options: str = "-XX:TieredStopAtLevel=1 -XX:-DontCompileHugeMethods"
+    # Folder of the driver JVM's class-data archive ("" turns it off; see services.ingest.classdata).
+    spark_class_archives: str = Field(default_factory=_default_archives_dir)
+    # Record the archive when there is none yet (the CLI sets it; it then finishes the recording).
+    spark_record_classes: bool = False
+    # How many parts Spark splits the work into (at least): a little more than the cores balances them.
     spark_shuffle_partitions: int = 4
     # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).
     train_after_ingest: bool = True

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shared.errors import ConfigError
 
+from services.ingest import classdata
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,9 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
         # On the driver's class path (not shipped as spark.jars, which copies them once more in local mode).
         .config("spark.driver.extraClassPath", ":".join(jars))
         .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.driver.extraJavaOptions", settings.spark_java_options)
+        .config("spark.driver.extraJavaOptions", classdata.java_options(settings, jars, settings.spark_record_classes))
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+        .config("spark.sql.files.minPartitionNum", str(settings.spark_shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
