@@ -32,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset-id", help="id of the new dataset (default: a new time-sortable id)")
     parser.add_argument("--no-train", action="store_true", help="do not enqueue a training job for the new dataset")
     args = parser.parse_args(argv)
-    settings = entry_point_settings(IngestSettings, "ingest").model_copy(update={"spark_record_classes": True})
+    settings = entry_point_settings(IngestSettings, "ingest")
+    from services.ingest import classdata
     from services.ingest.job import ingest  # pyspark is imported only once the arguments are fine
+
+    classdata.record_in_this_process()  # finished below, once the dataset is published
 
     print(f"ingest {args.source}", flush=True)
     try:

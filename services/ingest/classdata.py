@@ -23,6 +23,13 @@ from services.ingest.settings import IngestSettings
 log = logging.getLogger(__name__)
 
 _QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
+_record = False  # whether this process records a missing archive (the CLI asks, then finishes it)
+
+
+def record_in_this_process() -> None:
+    """Record the archive when there is none yet; the caller then calls :func:`finish_recording`."""
+    global _record
+    _record = True
 
 
 def archive_path(settings: IngestSettings, jars: list[str]) -> Path | None:
@@ -39,8 +46,9 @@ def archive_path(settings: IngestSettings, jars: list[str]) -> Path | None:
     return Path(settings.spark_class_archives) / f"spark-{fingerprint}.jsa"
 
 
-def java_options(settings: IngestSettings, jars: list[str], record: bool) -> str:
+def java_options(settings: IngestSettings, jars: list[str], record: bool | None = None) -> str:
     """The driver's JVM options: the settings' own, plus mapping (or, when asked, recording) the archive."""
+    record = _record if record is None else record
     path = archive_path(settings, jars)
     if path is None:
         return settings.spark_java_options
@@ -48,6 +56,8 @@ def java_options(settings: IngestSettings, jars: list[str], record: bool) -> str
         return f"{settings.spark_java_options} -XX:SharedArchiveFile={path} {_QUIET}"
     if record:
         path.parent.mkdir(parents=True, exist_ok=True)
+        for left in path.parent.glob("spark-*.jsa.*.tmp"):  # from runs that failed before finishing theirs
+            left.unlink(missing_ok=True)
         return f"{settings.spark_java_options} -XX:ArchiveClassesAtExit={_recording(path)} {_QUIET}"
     return settings.spark_java_options
 

@@ -33,8 +33,6 @@ class IngestSettings(MusicrecSettings):
     spark_java_options: str = "-XX:TieredStopAtLevel=1 -XX:-DontCompileHugeMethods"
     # Folder of the driver JVM's class-data archive ("" turns it off; see services.ingest.classdata).
     spark_class_archives: str = Field(default_factory=_default_archives_dir)
-    # Record the archive when there is none yet (the CLI sets it; it then finishes the recording).
-    spark_record_classes: bool = False
     # How many parts Spark splits the work into (at least): a little more than the cores balances them.
     spark_shuffle_partitions: int = 4
     # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).

@@ -36,7 +36,7 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
         # On the driver's class path (not shipped as spark.jars, which copies them once more in local mode).
         .config("spark.driver.extraClassPath", ":".join(jars))
         .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.driver.extraJavaOptions", classdata.java_options(settings, jars, settings.spark_record_classes))
+        .config("spark.driver.extraJavaOptions", classdata.java_options(settings, jars))
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
         .config("spark.sql.files.minPartitionNum", str(settings.spark_shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
