@@ -17,11 +17,12 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.api.access_log import AccessLog
 from services.api.hot_routes import HotRoute, serve
 from services.api.metrics import ApiMetrics
 from services.api.responses import error_body
 
-log = logging.getLogger("services.api.access")
+log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = b"x-request-id"
 _WELL_FORMED_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
@@ -52,7 +53,7 @@ class RequestContextMiddleware:
         self.hot_routes = hot_routes or {}
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.access_log = access_log
+        self.access_log = AccessLog() if access_log else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,12 +102,8 @@ class RequestContextMiddleware:
             seconds = time.perf_counter() - started
             route = scope.get("route")
             self.metrics.observe_request(scope["method"], route.path if route is not None else "unmatched", status, seconds)
-            if self.access_log:
-                log.info(
-                    "%s %s %d", scope["method"], scope["path"], status,
-                    extra={"request_id": request_id, "method": scope["method"], "path": scope["path"], "status": status,
-                           "duration_ms": round(seconds * 1000, 3)},
-                )  # fmt: skip
+            if self.access_log is not None:
+                self.access_log.write(scope["method"], scope["path"], status, request_id, seconds)
 
     @staticmethod
     async def _refuse(send: Send, status: int, code: str, message: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+import numba
 import numpy as np
 
 from shared.bundle import Bundle, ModelDocument
@@ -52,12 +53,11 @@ class ServingModel:
     def features(self) -> list[str]:
         return self.document.features
 
-    def scale_query(self, values: Mapping[str, float]) -> np.ndarray:
-        raw = np.fromiter((values[f] for f in self.document.features), dtype=np.float64, count=len(self.mean))
-        return (raw - self.mean) / self.scale
-
-    def nearest_cluster(self, point: np.ndarray) -> int:
-        return int(np.argmin(((self.centroids - point) ** 2).sum(axis=1)))
+    def locate(self, values: Mapping[str, float]) -> tuple[int, np.ndarray]:
+        """The cluster of the nearest centroid and the scaled query (one compiled step)."""
+        raw = np.array([values[f] for f in self.document.features], dtype=np.float64)
+        point = np.empty_like(raw)
+        return _locate(raw, self.mean, self.scale, self.centroids, point), point
 
     def track_point(self, row: int) -> tuple[int, np.ndarray]:
         """The cluster of a catalog track and its scaled features."""
@@ -75,6 +75,22 @@ class ServingModel:
         return [Neighbour(row, distance) for row, distance in zip(index.rows[positions].tolist(), distances.tolist())]
 
 
+@numba.njit(cache=True, nogil=True)
+def _locate(raw, mean, scale, centroids, point):  # pragma: no cover - compiled
+    """Scale ``raw`` into ``point``; returns the nearest centroid's number (the first on ties)."""
+    for f in range(raw.shape[0]):
+        point[f] = (raw[f] - mean[f]) / scale[f]
+    best, nearest = np.inf, 0
+    for c in range(centroids.shape[0]):
+        distance = 0.0
+        for f in range(raw.shape[0]):
+            d = centroids[c, f] - point[f]
+            distance += d * d
+        if distance < best:
+            best, nearest = distance, c
+    return nearest
+
+
 def serving_model(bundle: Bundle) -> ServingModel:
     """Index a verified bundle; refuses a catalog whose clusters or features are unusable."""
     document = bundle.model
@@ -89,6 +105,7 @@ def serving_model(bundle: Bundle) -> ServingModel:
     if len(cluster_of_row) and (cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k):
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
     compile_kernels()
+    _locate(np.zeros(1), np.zeros(1), np.ones(1), np.zeros((1, 1)), np.zeros(1))
     order = np.argsort(cluster_of_row, kind="stable").astype(np.int32)
     by_cluster = points[order]  # each cluster's points contiguous; its tree copies its slice
     del points

@@ -33,8 +33,7 @@ def for_features(
             f"features {missing} are required by model {model.version}, which uses {model.features}",
             details={"field": "features", "missing": missing, "required": model.features},
         )
-    point = model.scale_query(features)
-    cluster = model.nearest_cluster(point)
+    cluster, point = model.locate(features)
     return _answer(model, cluster, model.nearest(cluster, point, limit, excluded_songs(model, exclude_track_ids)))
 
 
