@@ -1,10 +1,12 @@
 """A k-d tree over one cluster's tracks, searched for the nearest *songs* in compiled code.
 
 The tree splits at the median of the widest dimension until a leaf holds at most
-``LEAF_SIZE`` tracks; the tracks are stored in leaf order (float32, one row per track) and
-every node keeps its bounding box, so a leaf's tracks are read in one sequential sweep and a
-subtree is skipped as soon as its box lies farther than the current answer. The search is
-exact: distances are computed in float64 and a subtree is skipped only when even its box is
+``LEAF_SIZE`` tracks; the tracks are stored in leaf order (float32, one row per track), so a
+leaf's tracks are read in one sequential sweep. An inner node keeps only its split (the
+dimension and the lowest value of its right half): the search carries the query's squared
+distance to each cell and updates it per split (Arya and Mount's incremental distance), so
+the few kilobytes of nodes stay in the processor's cache and only leaves touch memory. The
+search is exact: distances are computed in float64 and a cell is skipped only when it is
 not nearer than the ``limit``-th song found so far.
 
 One search returns the ``limit`` nearest songs (a song's distance is that of its nearest
@@ -21,15 +23,15 @@ import numpy as np
 
 LEAF_SIZE = 64
 _STACK = 128  # pending subtrees; the median split keeps the depth near log2(tracks / LEAF_SIZE)
-START, END, LEFT, RIGHT = range(4)
+START, END, LEFT, RIGHT, DIMENSION = range(5)
 
 
 @dataclass(frozen=True)
 class KdTree:
     points: np.ndarray  # (tracks, features) float32, in leaf order
     order: np.ndarray  # int32: the tracks' original positions, in leaf order
-    boxes: np.ndarray  # (nodes, 2, features) float32: lowest and highest value per feature
-    links: np.ndarray  # (nodes, 4) int32: START, END (of the node's tracks), LEFT, RIGHT (-1 at a leaf)
+    links: np.ndarray  # (nodes, 5) int32: START, END (of the node's tracks), LEFT, RIGHT (-1 at a leaf), DIMENSION
+    splits: np.ndarray  # (nodes,) float32: the lowest value of the right child along DIMENSION
 
     def nearest_songs(
         self, query: np.ndarray, songs: np.ndarray, limit: int, excluded: np.ndarray
@@ -41,7 +43,7 @@ class KdTree:
         """
         found = np.empty(limit, np.int32)
         distances = np.empty(limit, np.float64)
-        count = _search(self.points, self.boxes, self.links, songs, query, excluded, found, distances)
+        count = _search(self.points, self.links, self.splits, songs, query, excluded, found, distances)
         return found[:count], np.sqrt(distances[:count])
 
 
@@ -57,10 +59,10 @@ def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
     tracks, features = points.shape
     capacity = 2 * (tracks // max(1, leaf_size // 2)) + 3
     order = np.arange(tracks, dtype=np.int32)
-    boxes = np.empty((capacity, 2, features), np.float32)
-    links = np.empty((capacity, 4), np.int32)
-    nodes = _build(points, leaf_size, order, boxes, links)
-    return KdTree(points[order], order, boxes[:nodes].copy(), links[:nodes].copy())
+    links = np.empty((capacity, 5), np.int32)
+    splits = np.zeros(capacity, np.float32)
+    nodes = _build(points, leaf_size, order, links, splits)
+    return KdTree(points[order], order, links[:nodes].copy(), splits[:nodes].copy())
 
 
 @numba.njit(cache=True, nogil=True)
@@ -88,7 +90,7 @@ def _select(points, order, start, end, nth, dim):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _build(points, leaf_size, order, boxes, links):  # pragma: no cover - compiled
+def _build(points, leaf_size, order, links, splits):  # pragma: no cover - compiled
     features = points.shape[1]
     links[0, START], links[0, END] = 0, points.shape[0]
     nodes = 1
@@ -99,7 +101,7 @@ def _build(points, leaf_size, order, boxes, links):  # pragma: no cover - compil
         depth -= 1
         node = pending[depth]
         start, end = links[node, START], links[node, END]
-        links[node, LEFT], links[node, RIGHT] = -1, -1
+        links[node, LEFT], links[node, RIGHT], links[node, DIMENSION] = -1, -1, -1
         widest, width = 0, 0.0
         for f in range(features):
             low, high = np.inf, -np.inf
@@ -107,13 +109,14 @@ def _build(points, leaf_size, order, boxes, links):  # pragma: no cover - compil
                 value = points[order[t], f]
                 low = min(low, value)
                 high = max(high, value)
-            boxes[node, 0, f], boxes[node, 1, f] = low, high
             if high - low > width:
                 widest, width = f, high - low
         if end - start <= leaf_size or width == 0.0:
             continue  # a leaf (also when all its tracks are identical)
         middle = (start + end) // 2
         _select(points, order, start, end, middle, widest)
+        # the median and all after it are >= it, all before it <= it: a cell boundary
+        links[node, DIMENSION], splits[node] = widest, points[order[middle], widest]
         left, right = nodes, nodes + 1
         nodes += 2
         links[node, LEFT], links[node, RIGHT] = left, right
@@ -122,19 +125,6 @@ def _build(points, leaf_size, order, boxes, links):  # pragma: no cover - compil
         pending[depth], pending[depth + 1] = right, left
         depth += 2
     return nodes
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _box_distance(boxes, node, query):  # pragma: no cover - compiled
-    total = 0.0
-    for f in range(query.shape[0]):
-        q = query[f]
-        low, high = np.float64(boxes[node, 0, f]), np.float64(boxes[node, 1, f])
-        if q < low:
-            total += (low - q) * (low - q)
-        elif q > high:
-            total += (q - high) * (q - high)
-    return total
 
 
 @numba.njit(cache=True, nogil=True)
@@ -157,42 +147,52 @@ def _offer(song, distance, position, found, distances, songs_found, count, limit
 
 
 @numba.njit(cache=True, nogil=True)
-def _search(points, boxes, links, songs, query, excluded, found, distances):  # pragma: no cover - compiled
+def _search(points, links, splits, songs, query, excluded, found, distances):  # pragma: no cover - compiled
     limit = found.shape[0]
     features = points.shape[1]
     songs_found = np.empty(limit, np.int32)
     count = 0
     worst = np.inf  # squared distance a track must beat to enter the answer
+    # pending cells: node, squared distance from the query, and that distance per dimension
     pending = np.empty(_STACK, np.int64)
     bounds = np.empty(_STACK, np.float64)
-    pending[0], bounds[0] = 0, _box_distance(boxes, 0, query)
+    gaps = np.empty((_STACK, features), np.float64)
+    gap = np.zeros(features, np.float64)
+    pending[0], bounds[0], gaps[0] = 0, 0.0, gap
     depth = 1
     while depth > 0:
         depth -= 1
-        node = pending[depth]
-        if bounds[depth] >= worst:
+        node, bound = pending[depth], bounds[depth]
+        if bound >= worst:
             continue
+        gap[:] = gaps[depth]
         left = links[node, LEFT]
-        if left < 0:
-            for t in range(links[node, START], links[node, END]):
-                distance = 0.0
-                for f in range(features):
-                    d = np.float64(points[t, f]) - query[f]
-                    distance += d * d
-                if distance < worst:
-                    song = songs[t]
-                    at = np.searchsorted(excluded, song)
-                    if at < excluded.shape[0] and excluded[at] == song:
-                        continue
-                    count = _offer(song, distance, t, found, distances, songs_found, count, limit)
-                    if count == limit:
-                        worst = distances[limit - 1]
-            continue
-        right = links[node, RIGHT]
-        near_left, near_right = _box_distance(boxes, left, query), _box_distance(boxes, right, query)
-        if near_left <= near_right:  # the nearer child is searched first (pushed last)
-            pending[depth], bounds[depth], pending[depth + 1], bounds[depth + 1] = right, near_right, left, near_left
-        else:
-            pending[depth], bounds[depth], pending[depth + 1], bounds[depth + 1] = left, near_left, right, near_right
-        depth += 2
+        while left >= 0:  # down to the leaf holding the query, the farther halves put aside
+            dimension = links[node, DIMENSION]
+            beyond = query[dimension] - np.float64(splits[node])
+            if beyond < 0.0:
+                near, far = left, links[node, RIGHT]
+            else:
+                near, far = links[node, RIGHT], left
+            far_bound = bound - gap[dimension] * gap[dimension] + beyond * beyond
+            if far_bound < worst:
+                pending[depth], bounds[depth] = far, far_bound
+                gaps[depth] = gap
+                gaps[depth, dimension] = beyond
+                depth += 1
+            node = near
+            left = links[node, LEFT]
+        for t in range(links[node, START], links[node, END]):
+            distance = 0.0
+            for f in range(features):
+                d = np.float64(points[t, f]) - query[f]
+                distance += d * d
+            if distance < worst:
+                song = songs[t]
+                at = np.searchsorted(excluded, song)
+                if at < excluded.shape[0] and excluded[at] == song:
+                    continue
+                count = _offer(song, distance, t, found, distances, songs_found, count, limit)
+                if count == limit:
+                    worst = distances[limit - 1]
     return count
