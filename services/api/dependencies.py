@@ -38,7 +38,7 @@ class Gateway:
     model_documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # published = immutable
 
     async def search(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a catalog search on the search threads (the k-d tree part releases the GIL)."""
+        """Run a catalog search on the search threads (the k-d tree releases the GIL), or inline."""
         if self.search_pool is None:
             return function(*args)
         return await asyncio.get_running_loop().run_in_executor(self.search_pool, partial(function, *args))

@@ -8,7 +8,7 @@ exact nearest catalog tracks of that cluster (Euclidean distance in the scaled s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 import numba
 import numpy as np
@@ -29,8 +29,7 @@ class ClusterIndex:
     tree: KdTree | None  # over those rows' scaled features; None for an empty cluster
 
 
-@dataclass(frozen=True)
-class Neighbour:
+class Neighbour(NamedTuple):
     row: int
     distance: float
 

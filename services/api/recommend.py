@@ -1,11 +1,23 @@
-"""Recommendations as the API answers them: model version, cluster and the nearest tracks."""
+"""Recommendations as the API answers them: model version, cluster and the nearest tracks.
+
+``search`` runs the k-d tree search (:meth:`ServingModel.nearest`): on the event loop
+itself, or on the gateway's search threads, where the compiled search runs without the GIL
+while the loop answers other requests.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 from shared.errors import InvalidInput, TrackNotFound
 from services.api.model import Neighbour, ServingModel
+
+
+Search = Callable[..., Awaitable[list[Neighbour]]]
+
+
+async def inline(function: Callable[..., list[Neighbour]], *args: Any) -> list[Neighbour]:
+    return function(*args)
 
 
 def _answer(model: ServingModel, cluster: int, neighbours: list[Neighbour]) -> dict[str, Any]:
@@ -23,8 +35,12 @@ def excluded_songs(model: ServingModel, track_ids: Iterable[str]) -> set[int]:
     return {int(model.catalog.songs[row]) for row in rows if row is not None}
 
 
-def for_features(
-    model: ServingModel, features: Mapping[str, float | None], limit: int, exclude_track_ids: Iterable[str] = ()
+async def for_features(
+    model: ServingModel,
+    features: Mapping[str, float | None],
+    limit: int,
+    exclude_track_ids: Iterable[str] = (),
+    search: Search = inline,
 ) -> dict[str, Any]:
     """Tracks like the described one; every feature the model uses must be given."""
     missing = [f for f in model.features if features.get(f) is None]
@@ -34,10 +50,11 @@ def for_features(
             details={"field": "features", "missing": missing, "required": model.features},
         )
     cluster, point = model.locate(features)
-    return _answer(model, cluster, model.nearest(cluster, point, limit, excluded_songs(model, exclude_track_ids)))
+    neighbours = await search(model.nearest, cluster, point, limit, excluded_songs(model, exclude_track_ids))
+    return _answer(model, cluster, neighbours)
 
 
-def for_track(model: ServingModel, track_id: str, limit: int) -> dict[str, Any]:
+async def for_track(model: ServingModel, track_id: str, limit: int, search: Search = inline) -> dict[str, Any]:
     """More like a catalog track: never the track itself nor another version of its song."""
     row = model.catalog.row_of(track_id)
     if row is None:
@@ -46,5 +63,5 @@ def for_track(model: ServingModel, track_id: str, limit: int) -> dict[str, Any]:
             details={"track_id": track_id, "model_version": model.version},
         )
     cluster, point = model.track_point(row)
-    answer = _answer(model, cluster, model.nearest(cluster, point, limit, {int(model.catalog.songs[row])}))
+    answer = _answer(model, cluster, await search(model.nearest, cluster, point, limit, {int(model.catalog.songs[row])}))
     return {"track": model.catalog.track(row), **answer}

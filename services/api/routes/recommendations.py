@@ -48,5 +48,5 @@ async def answer(app: Any, body: bytes) -> bytes:
     gateway = app.state.gateway
     model = gateway.holder.current()  # taken once: the whole answer uses it
     return orjson.dumps(
-        await gateway.search(recommend.for_features, model, wanted.features.__dict__, wanted.limit, wanted.exclude_track_ids)
+        await recommend.for_features(model, wanted.features.__dict__, wanted.limit, wanted.exclude_track_ids, gateway.search)
     )

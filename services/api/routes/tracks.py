@@ -25,4 +25,4 @@ async def more_like_track(
     gateway: Gateway = Depends(gateway),
 ) -> OrjsonResponse:
     """The track's nearest neighbours in its cluster; never the track or another version of it."""
-    return OrjsonResponse(await gateway.search(recommend.for_track, model, track_id, limit))
+    return OrjsonResponse(await recommend.for_track(model, track_id, limit, gateway.search))
