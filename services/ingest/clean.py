@@ -10,6 +10,9 @@ reason. Text is trimmed and an empty text is null.
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -45,7 +48,8 @@ def _named(names: dict[str, int], given: Column) -> Column:
     """``given`` with a known name (a pitch, Major/Minor; as written, upper or lower case) replaced by its number."""
     spellings = {spelling: str(number) for name, number in names.items() for spelling in (name, name.upper(), name.lower())}
     table = F.create_map(*[F.lit(x) for pair in spellings.items() for x in pair])
-    return F.coalesce(F.element_at(table, given), given)
+    # Every name starts with a letter; a number (or a sign) sorts before "A" and skips the look-up.
+    return F.when(given >= "A", F.coalesce(F.element_at(table, given), given)).otherwise(given)
 
 
 def _given(name: str, given: Column, layout: Layout) -> Column:
@@ -74,6 +78,19 @@ def _feature_problem(name: str, given: Column, number: Column) -> Column:
         (F.isnan(number) | (F.abs(number) == float("inf")), f"non_finite:{name}"),
         ((number < spec.minimum) | (number > spec.maximum), f"out_of_range:{name}"),
     )
+
+
+def _feature_valid(name: str, number: Column) -> Column:
+    """True only for a number in range (a null, NaN or infinity never is: NaN sorts above all)."""
+    spec = FEATURES[name]
+    return (number >= spec.minimum) & (number <= spec.maximum)
+
+
+def _integer_valid(name: str, given: Column, number: Column) -> Column:
+    """True for an empty cell or a whole number in range; null or false otherwise."""
+    low, high = METADATA_RANGES.get(name, (None, None))
+    low, high = -_INTEGER_LIMIT if low is None else low, _INTEGER_LIMIT if high is None else high
+    return given.isNull() | ((number >= low) & (number <= high) & (number % 1 == 0))
 
 
 def _integer_problem(name: str, given: Column, number: Column, from_date: bool) -> Column:
@@ -105,11 +122,14 @@ def check(raw: DataFrame, layout: Layout) -> DataFrame:
     parsed = raw.select("*", *given_cells).select("*", *[_number(n, _given(n, given[n], layout)).alias(f"_n_{n}") for n in numeric])
     number = {name: F.col(f"_n_{name}") for name in numeric}
     values, problems = {}, [F.when(F.col(RAW_RECORD).isNotNull(), F.lit("malformed_row"))]
+    valid = [F.col(RAW_RECORD).isNull()]
     if "track_id" in sources:
         problems.append(F.when(given["track_id"].isNull(), F.lit("missing_track_id")))
+        valid.append(given["track_id"].isNotNull())
     for name in FEATURES:
         values[name] = number[name]
         problems.append(_feature_problem(name, given[name], number[name]))
+        valid.append(_feature_valid(name, number[name]))
     for name, kind in METADATA_COLUMNS.items():
         if name not in sources:
             values[name] = F.lit(None).cast(SPARK_TYPES[kind])
@@ -118,7 +138,10 @@ def check(raw: DataFrame, layout: Layout) -> DataFrame:
         else:
             values[name] = number[name].try_cast(SPARK_TYPES[kind])
             problems.append(_integer_problem(name, given[name], number[name], name == "year" and layout.year_from_date))
-    typed = parsed.select(*[values[c].alias(c) for c in DATASET_COLUMNS], F.coalesce(*problems).alias(REASON), "*")
+            valid.append(_integer_valid(name, given[name], number[name]))
+    # A cheap test passes almost every row; only the rows it does not pass look for their first reason.
+    reason = F.when(reduce(operator.and_, valid), F.lit(None).cast("string")).otherwise(F.coalesce(*problems))
+    typed = parsed.select(*[values[c].alias(c) for c in DATASET_COLUMNS], reason.alias(REASON), "*")
     rejected = F.col(REASON).isNotNull()
     # The raw cells (one array) and line are kept for rejected rows only: all the rejects need.
     return typed.select(
