@@ -1,7 +1,7 @@
 """A class-data-sharing (CDS) archive for the Spark driver JVM, made once and reused.
 
 Starting Spark loads and verifies tens of thousands of classes; an archive of them, mapped
-at start, halves the time to a first job. Java 17 cannot make one on its own
+at start, saves most of that work. Java 17 cannot make one on its own
 (``-XX:+AutoCreateSharedArchive`` came later), so the CLI does: a run without an archive
 starts the JVM with ``-XX:ArchiveClassesAtExit``, and after publishing it stops the JVM,
 waits for the dump and moves the archive into place. The archive's name fingerprints the
