@@ -86,16 +86,20 @@ def _feature_valid(name: str, number: Column) -> Column:
     return (number >= spec.minimum) & (number <= spec.maximum)
 
 
+def _integer_bounds(name: str) -> tuple[float, float]:
+    """The allowed range of an integer column (its schema range, else what a double holds exactly)."""
+    low, high = METADATA_RANGES.get(name, (None, None))
+    return -_INTEGER_LIMIT if low is None else low, _INTEGER_LIMIT if high is None else high
+
+
 def _integer_valid(name: str, given: Column, number: Column) -> Column:
     """True for an empty cell or a whole number in range; null or false otherwise."""
-    low, high = METADATA_RANGES.get(name, (None, None))
-    low, high = -_INTEGER_LIMIT if low is None else low, _INTEGER_LIMIT if high is None else high
+    low, high = _integer_bounds(name)
     return given.isNull() | ((number >= low) & (number <= high) & (number % 1 == 0))
 
 
 def _integer_problem(name: str, given: Column, number: Column, from_date: bool) -> Column:
-    low, high = METADATA_RANGES.get(name, (None, None))
-    low, high = -_INTEGER_LIMIT if low is None else low, _INTEGER_LIMIT if high is None else high
+    low, high = _integer_bounds(name)
     unreadable = (f"not_a_date:{name}" if from_date else f"not_a_number:{name}")
     return first_reason(
         (given.isNotNull() & (number.isNull() | F.isnan(number)), unreadable),
