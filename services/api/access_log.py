@@ -4,7 +4,7 @@ Built as a ``LogRecord`` and formatted by python-json-logger, a line costs about
 the recommendation it records. Where the log goes to the one JSON handler the entry point
 configured (:func:`shared.logging.configure_logging`), the line is written to that
 handler's stream directly: the same fields in the same order, under the handler's lock, at
-a tenth of the cost. Anything else (text logs, extra handlers such as a test's capture, a
+about a fifth of the cost. Anything else (text logs, extra handlers such as a test's capture, a
 level that hides access lines) takes the ordinary logging path, so nothing is ever lost.
 """
 
