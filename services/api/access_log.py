@@ -1,7 +1,7 @@
 """The access log: one line per request, on the ``services.api.access`` logger.
 
-Built as a ``LogRecord`` and formatted by python-json-logger, a line costs about as much as
-the recommendation it records. Where the log goes to the one JSON handler the entry point
+Built as a ``LogRecord`` and formatted by python-json-logger, a line costs about 50 µs, as
+much as a quarter of the request it records. Where the log goes to the one JSON handler the entry point
 configured (:func:`shared.logging.configure_logging`), the line is written to that
 handler's stream directly: the same fields in the same order, under the handler's lock, at
 about a fifth of the cost. Anything else (text logs, extra handlers such as a test's capture, a
