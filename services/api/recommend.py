@@ -1,7 +1,7 @@
 """Recommendations as the API answers them: model version, cluster and the nearest tracks.
 
-``search`` runs the k-d tree search (:meth:`ServingModel.nearest`): on the event loop
-itself, or on the gateway's search threads, where the compiled search runs without the GIL
+``search`` (the gateway's) runs the k-d tree search (:meth:`ServingModel.nearest`): on the
+event loop itself, or on the search threads, where the compiled search runs without the GIL
 while the loop answers other requests.
 """
 
@@ -14,10 +14,6 @@ from services.api.model import Neighbour, ServingModel
 
 
 Search = Callable[..., Awaitable[list[Neighbour]]]
-
-
-async def inline(function: Callable[..., list[Neighbour]], *args: Any) -> list[Neighbour]:
-    return function(*args)
 
 
 def _answer(model: ServingModel, cluster: int, neighbours: list[Neighbour]) -> dict[str, Any]:
@@ -39,8 +35,8 @@ async def for_features(
     model: ServingModel,
     features: Mapping[str, float | None],
     limit: int,
-    exclude_track_ids: Iterable[str] = (),
-    search: Search = inline,
+    exclude_track_ids: Iterable[str],
+    search: Search,
 ) -> dict[str, Any]:
     """Tracks like the described one; every feature the model uses must be given."""
     missing = [f for f in model.features if features.get(f) is None]
@@ -54,7 +50,7 @@ async def for_features(
     return _answer(model, cluster, neighbours)
 
 
-async def for_track(model: ServingModel, track_id: str, limit: int, search: Search = inline) -> dict[str, Any]:
+async def for_track(model: ServingModel, track_id: str, limit: int, search: Search) -> dict[str, Any]:
     """More like a catalog track: never the track itself nor another version of its song."""
     row = model.catalog.row_of(track_id)
     if row is None:
