@@ -8,7 +8,7 @@ exact nearest catalog tracks of that cluster (Euclidean distance in the scaled s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping
 
 import numba
 import numpy as np
@@ -20,6 +20,7 @@ from services.api.catalog import ServingCatalog
 from services.api.kdtree import KdTree, build_tree, compile_kernels
 
 NO_SONGS = np.empty(0, dtype=np.int32)
+NO_DISTANCES = np.empty(0, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,6 @@ class ClusterIndex:
     rows: np.ndarray  # catalog rows of this cluster, in the tree's leaf order
     songs: np.ndarray  # their song numbers, in the same order
     tree: KdTree | None  # over those rows' scaled features; None for an empty cluster
-
-
-class Neighbour(NamedTuple):
-    row: int
-    distance: float
 
 
 @dataclass(frozen=True)
@@ -63,15 +59,18 @@ class ServingModel:
         cluster = int(self.cluster_of_row[row])
         return cluster, self.clusters[cluster].tree.points[self.position[row]].astype(np.float64)
 
-    def nearest(self, cluster: int, point: np.ndarray, limit: int, excluded_songs: Iterable[int] = ()) -> list[Neighbour]:
-        """The ``limit`` nearest tracks of ``cluster``, one per song (its nearest version),
-        skipping excluded songs: one exact search of the cluster's tree, never a scan."""
+    def nearest(
+        self, cluster: int, point: np.ndarray, limit: int, excluded_songs: Iterable[int] = ()
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Catalog rows and distances of the ``limit`` nearest tracks of ``cluster``, nearest
+        first, one per song (its nearest version), skipping excluded songs: one exact search of
+        the cluster's tree, never a scan."""
         index = self.clusters[cluster]
         if index.tree is None:
-            return []
+            return NO_SONGS, NO_DISTANCES
         excluded = np.unique(np.fromiter(excluded_songs, dtype=np.int32)) if excluded_songs else NO_SONGS
         positions, distances = index.tree.nearest_songs(point, index.songs, limit, excluded)
-        return [Neighbour(row, distance) for row, distance in zip(index.rows[positions].tolist(), distances.tolist())]
+        return index.rows[positions], distances
 
 
 @numba.njit(cache=True, nogil=True)

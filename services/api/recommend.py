@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Iterable, Mapping
 
+import numpy as np
+import orjson
+
 from shared.errors import InvalidInput, TrackNotFound
-from services.api.model import Neighbour, ServingModel
+from services.api.model import ServingModel
+
+Search = Callable[..., Awaitable[tuple[np.ndarray, np.ndarray]]]  # -> catalog rows, distances
 
 
-Search = Callable[..., Awaitable[list[Neighbour]]]
-
-
-def _answer(model: ServingModel, cluster: int, neighbours: list[Neighbour]) -> dict[str, Any]:
-    catalog = model.catalog
+def _answer(model: ServingModel, cluster: int, found: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    """The answer (for orjson: the tracks are rendered JSON already)."""
+    rows, distances = found
     return {
         "model_version": model.version,
         "cluster": {"id": cluster, "label": model.labels[cluster]},
-        "tracks": [catalog.track(n.row) | {"distance": n.distance} for n in neighbours],
+        "tracks": orjson.Fragment(model.catalog.tracks_json(rows, distances.tolist())),
     }
 
 
@@ -46,8 +49,8 @@ async def for_features(
             details={"field": "features", "missing": missing, "required": model.features},
         )
     cluster, point = model.locate(features)
-    neighbours = await search(model.nearest, cluster, point, limit, excluded_songs(model, exclude_track_ids))
-    return _answer(model, cluster, neighbours)
+    found = await search(model.nearest, cluster, point, limit, excluded_songs(model, exclude_track_ids))
+    return _answer(model, cluster, found)
 
 
 async def for_track(model: ServingModel, track_id: str, limit: int, search: Search) -> dict[str, Any]:

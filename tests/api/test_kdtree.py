@@ -70,3 +70,14 @@ def test_every_song_excluded_leaves_an_empty_answer() -> None:
     tree = build_tree(points)
     positions, distances = tree.nearest_songs(np.zeros(4), songs[tree.order], 5, np.arange(4, dtype=np.int32))
     assert len(positions) == len(distances) == 0
+
+
+@pytest.mark.parametrize("offset,spread", [(1e4, 1.0), (-3e5, 50.0), (0.0, 1e-6)])
+def test_exact_far_from_zero_and_in_tiny_ranges(offset: float, spread: float) -> None:
+    """The one-byte bounds never rule out a track that belongs in the answer, whatever the scale."""
+    rng = np.random.default_rng(int(abs(offset)) + 7)
+    points, songs = clumpy_catalog(rng, 4000, 6)
+    points = (offset + points.astype(np.float64) * spread).astype(np.float32)
+    for trial in range(30):
+        query = points[rng.integers(0, len(points))].astype(np.float64) + rng.normal(0, spread / 4, 6) * (trial % 3)
+        check_answer(points, songs, query, int(rng.integers(1, 51)), set())
