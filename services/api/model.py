@@ -108,6 +108,7 @@ def serving_model(bundle: Bundle) -> ServingModel:
     by_cluster = points[order]  # each cluster's points contiguous; its tree copies its slice
     del points
     catalog = ServingCatalog(bundle.catalog)
+    catalog.tracks_json(np.zeros(min(1, catalog.size), np.int32), [0.0])  # compiled now, not in a request
     bounds = np.concatenate([[0], np.cumsum(np.bincount(cluster_of_row, minlength=document.k))])
     position = np.empty(len(order), dtype=np.int32)
     clusters = []
