@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,  # the app writes its own access line, with the request id
         log_config=None,
         server_header=False,
+        proxy_headers=False,  # nothing reads the client address; the job URLs are relative
         timeout_graceful_shutdown=10,
     )
     return 0

@@ -6,9 +6,10 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from shared.pointer import connect
 from shared.storage import ObjectStore
@@ -37,6 +38,16 @@ Read routes are public. Training jobs and model activation are operator routes: 
 """
 
 
+class GatewayApp(FastAPI):
+    """FastAPI with the request-context middleware outermost: around FastAPI's own error and
+    body-limit layers, so the routes it answers itself pass through nothing else."""
+
+    request_context: dict[str, Any]  # the middleware's arguments, set by create_app
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestContextMiddleware(super().build_middleware_stack(), **self.request_context)
+
+
 def create_app(settings: ApiSettings) -> FastAPI:
     metrics = ApiMetrics()
 
@@ -61,7 +72,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
                 search_pool.shutdown(wait=True)
             client.close()
 
-    app = FastAPI(
+    app = GatewayApp(
         title="musicrec API",
         version="1.0",
         description=DESCRIPTION,
@@ -72,13 +83,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:  # flat, not include_router(): matching nested routers costs per request
         app.router.routes.extend(router.routes)
-    app.add_middleware(
-        RequestContextMiddleware,
-        metrics=metrics,
-        max_body_bytes=settings.max_body_bytes,
-        access_log=settings.access_log,
-        hot_routes=hot_routes(app, HOT_ANSWERS),
-    )
+    app.request_context = {
+        "metrics": metrics,
+        "max_body_bytes": settings.max_body_bytes,
+        "access_log": settings.access_log,
+        "hot_routes": hot_routes(app, HOT_ANSWERS),
+    }
     _document_request_bodies(app)
     return app
 

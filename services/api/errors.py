@@ -110,6 +110,15 @@ def _http_exception(request: Request, exc: HTTPException) -> Response:
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
+def internal_error(request_id: str | None) -> tuple[int, str, str]:
+    """Status, code and message of an unexpected error (the trace goes to the log only)."""
+    return 500, "internal_error", f"internal error; quote request id {request_id}"
+
+
+def _unexpected_error(request: Request, exc: Exception) -> Response:
+    return error_response(*internal_error(request.scope.get("state", {}).get("request_id")))
+
+
 HANDLERS = {
     RequestValidationError: _validation_error,
     MusicrecError: _musicrec_error,
@@ -121,6 +130,7 @@ HANDLERS = {
 def install_error_handlers(app: FastAPI) -> None:
     for error, handler in HANDLERS.items():
         app.add_exception_handler(error, handler)
+    app.add_exception_handler(Exception, _unexpected_error)  # FastAPI's last layer answers with it, then re-raises
 
 
 def handled_error(request: Request, exc: Exception) -> Response | None:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.access_log import AccessLog
+from services.api.errors import internal_error
 from services.api.hot_routes import HotRoute, serve
 from services.api.metrics import ApiMetrics
 from services.api.responses import error_body
@@ -97,7 +98,7 @@ class RequestContextMiddleware:
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id, "path": scope["path"]})
             if not responded:
-                await self._refuse(send_with_id, 500, "internal_error", f"internal error; quote request id {request_id}")
+                await self._refuse(send_with_id, *internal_error(request_id))
         finally:
             seconds = time.perf_counter() - started
             route = scope.get("route")

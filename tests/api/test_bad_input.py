@@ -129,15 +129,16 @@ def test_request_ids_are_returned_and_logged(client: TestClient, caplog: pytest.
         assert record.status == response.status_code and record.path in ("/v1/recommendations", "/healthz")
 
 
+@pytest.mark.parametrize("answer", ["for_features", "for_track"])  # the fast path's route, a FastAPI route
 def test_an_unexpected_error_is_a_500_without_a_trace(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, answer: str
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(recommend, "for_features", broken)  # failure injection
+    monkeypatch.setattr(recommend, answer, broken)  # failure injection
     with caplog.at_level(logging.ERROR):
-        response = post(client, {"features": QUERY})
+        response = post(client, {"features": QUERY}) if answer == "for_features" else client.get("/v1/tracks/t1/recommendations")
     error = error_of(response, 500, "internal_error")
     request_id = response.headers["x-request-id"]
     assert request_id in error["message"] and "secret" not in response.text

@@ -9,14 +9,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from services.api.app import create_app
-from services.api.middleware import RequestContextMiddleware
 from tests.api.test_recommendations import QUERY
 
 
 def routed_by_fastapi(app: FastAPI) -> FastAPI:
     """The same app with the fast path's table emptied: every request goes through FastAPI."""
-    [middleware] = [m for m in app.user_middleware if m.cls is RequestContextMiddleware]
-    middleware.kwargs["hot_routes"] = {}
+    app.request_context["hot_routes"] = {}
     return app
 
 
