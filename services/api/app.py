@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from shared.pointer import connect
 from shared.storage import ObjectStore
+from services.api.access_log import AccessLog
 from services.api.dependencies import Gateway
 from services.api.errors import install_error_handlers
 from services.api.holder import ModelHolder
@@ -50,6 +51,7 @@ class GatewayApp(FastAPI):
 
 def create_app(settings: ApiSettings) -> FastAPI:
     metrics = ApiMetrics()
+    access_log = AccessLog() if settings.access_log else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +73,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             if search_pool is not None:
                 search_pool.shutdown(wait=True)
             client.close()
+            if access_log is not None:
+                access_log.flush()
 
     app = GatewayApp(
         title="musicrec API",
@@ -86,7 +90,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.request_context = {
         "metrics": metrics,
         "max_body_bytes": settings.max_body_bytes,
-        "access_log": settings.access_log,
+        "access_log": access_log,
         "hot_routes": hot_routes(app, HOT_ANSWERS),
     }
     _document_request_bodies(app)

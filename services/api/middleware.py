@@ -47,14 +47,14 @@ class RequestContextMiddleware:
         app: ASGIApp,
         metrics: ApiMetrics,
         max_body_bytes: int,
-        access_log: bool = True,
+        access_log: AccessLog | None = None,
         hot_routes: dict[tuple[str, str], HotRoute] | None = None,
     ) -> None:
         self.app = app
         self.hot_routes = hot_routes or {}
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        self.access_log = AccessLog() if access_log else None
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

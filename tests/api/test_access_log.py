@@ -1,5 +1,6 @@
 """The access log writes the same JSON line as the logging path, and falls back to it."""
 
+import asyncio
 import io
 import json
 import logging
@@ -7,7 +8,7 @@ import logging
 import pytest
 
 from shared.logging import configure_logging
-from services.api.access_log import LOGGER, AccessLog
+from services.api.access_log import FLUSH_LINES, FLUSH_SECONDS, LOGGER, AccessLog
 
 
 @pytest.fixture
@@ -62,3 +63,22 @@ def test_other_handlers_text_logs_and_levels_take_the_logging_path(json_stream: 
     configure_logging("WARNING", "json", json_stream)
     access.write("GET", "/healthz", 200, "req-4", 0.0001)
     assert "req-4" not in json_stream.getvalue()
+
+
+def test_in_an_event_loop_lines_are_written_in_batches(json_stream: io.StringIO) -> None:
+    only_configured_handler()
+    access = AccessLog()
+
+    async def serve() -> None:
+        for number in range(3):
+            access.write("GET", "/healthz", 200, f"req-{number}", 0.0001)
+        assert lines(json_stream) == []  # waiting for the batch
+        await asyncio.sleep(FLUSH_SECONDS * 3)
+        assert [line["request_id"] for line in lines(json_stream)] == ["req-0", "req-1", "req-2"]
+        for number in range(FLUSH_LINES + 1):
+            access.write("GET", "/healthz", 200, f"more-{number}", 0.0001)
+        assert len(lines(json_stream)) == 3 + FLUSH_LINES  # a full batch is written at once
+        access.flush()  # as the app does when it shuts down
+        assert lines(json_stream)[-1]["request_id"] == f"more-{FLUSH_LINES}"
+
+    asyncio.run(serve())
