@@ -11,6 +11,7 @@ import uvicorn
 from shared.settings import entry_point_settings
 from services.api.app import create_app
 from services.api.settings import ApiSettings
+from services.api.transport import OneWriteHttpToolsProtocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpToolsProtocol,  # httptools, one write per response
         access_log=False,  # the app writes its own access line, with the request id
         log_config=None,
         server_header=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -109,3 +110,27 @@ def test_the_api_imports_neither_spark_nor_scikit_learn_nor_the_trainer() -> Non
     assert "services.api.model" in modules and "services.api.kdtree" in modules  # the probe saw the app
     forbidden = [m for m in modules if m.split(".")[0] in ("pyspark", "sklearn", "py4j") or m.startswith("services.trainer")]
     assert forbidden == []
+
+
+def test_responses_arrive_whole_on_kept_alive_pipelined_and_closed_connections(served: tuple[str, Path]) -> None:
+    """Each response goes out in one write: keep-alive, pipelining and closing lose nothing."""
+    url, _ = served
+    host, port = url.removeprefix("http://").split(":")
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        reader = connection.makefile("rb")
+        for _ in range(20):  # one at a time on a kept-alive connection
+            connection.sendall(request)
+            assert read_response(reader) == (200, {"status": "ok"})
+        connection.sendall(request * 3 + b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert [read_response(reader) for _ in range(4)] == [(200, {"status": "ok"})] * 4
+        assert reader.read() == b""  # closed by the server after the last response
+
+
+def read_response(reader) -> tuple[int, dict]:
+    status = int(reader.readline().split()[1])
+    headers = {}
+    while (line := reader.readline()) != b"\r\n":
+        name, _, value = line.decode().partition(":")
+        headers[name.lower()] = value.strip()
+    return status, json.loads(reader.read(int(headers["content-length"])))
