@@ -142,7 +142,7 @@ class ServingCatalog:
         self.artist_name = TextColumn(catalog.column("artist_name"))
         self.genre = TextColumn(catalog.column("genre"))
         self._columns = (self.track_id, self.track_name, self.artist_name, self.genre)  # as TRACK_FIELDS
-        # flat: the compiled call checks plain array arguments far faster than nested tuples
+        # as the compiled renderer takes them: offsets, data and validity of each column in turn
         self._buffers = tuple(array for column in self._columns for array in (column.offsets, column.data, column.valid))
         self.songs = song_numbers(catalog)
         self._by_id = pc.sort_indices(catalog.column("track_id"))  # nulls last.to_numpy()

@@ -67,7 +67,7 @@ class ServingModel:
         the cluster's tree, never a scan."""
         index = self.clusters[cluster]
         if index.tree is None:
-            return NO_SONGS, NO_DISTANCES
+            return index.rows, NO_DISTANCES  # no rows
         excluded = np.unique(np.fromiter(excluded_songs, dtype=np.int32)) if excluded_songs else NO_SONGS
         positions, distances = index.tree.nearest_songs(point, index.songs, limit, excluded)
         return index.rows[positions], distances
