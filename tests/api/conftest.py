@@ -25,7 +25,7 @@ def api_settings(env: dict[str, str], **overrides) -> ApiSettings:
         "reload_poll_seconds": 0.2,
         "reload_retry_seconds": 0.2,
         "reload_retry_max_seconds": 1.0,
-        "startup_wait_seconds": 10.0,
+        "startup_wait_seconds": 60.0,  # the first load in a fresh checkout compiles the kernels (~10 s)
     }
     return ApiSettings(**(values | overrides))
 
