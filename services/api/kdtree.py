@@ -75,8 +75,8 @@ def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
     splits = np.zeros(capacity, np.float32)
     nodes = _build(points, leaf_size, order, links, splits)
     points, links = points[order], links[:nodes].copy()
-    low = points.min(axis=0).astype(np.float64) if tracks else np.zeros(features)
-    span = points.max(axis=0).astype(np.float64) - low if tracks else np.zeros(features)
+    low = points.min(axis=0).astype(np.float64)
+    span = points.max(axis=0).astype(np.float64) - low
     step = np.where(span > 0, span / LEVELS, 1.0)
     codes = np.zeros(tracks * features + _SIMD_PAD, np.uint8)
     _encode(points, low, step, links, codes)
