@@ -51,7 +51,7 @@ class IngestResult:
     training_job_id: str | None = None
 
 
-def _check_source(catalog: CatalogSource) -> Layout:
+def check_source(catalog: CatalogSource) -> Layout:
     parts = [part for part in catalog.parts if part.size]
     if not parts:
         raise IngestError(f"{catalog.uri} is empty: it has no header row and no tracks", details={"source": catalog.uri})
@@ -63,7 +63,7 @@ def _check_source(catalog: CatalogSource) -> Layout:
     return map_header(header, catalog.uri)
 
 
-def _scan(catalog: CatalogSource) -> SourceScan:
+def scan_source(catalog: CatalogSource) -> SourceScan:
     with tempfile.TemporaryDirectory(prefix="musicrec-ingest-") as folder, catalog.local_copies(Path(folder)) as paths:
         return scan_catalog(paths, [part.name for part in catalog.parts], catalog.uri)
 
@@ -163,12 +163,12 @@ def ingest(
     with clock.stage("check") as detail:
         _preflight(store, redis, dataset_id)
         catalog = locate(settings, source)
-        layout = _check_source(catalog)
+        layout = check_source(catalog)
         detail.append(f"{catalog.uri}: {len(catalog.parts)} part(s), layout {layout.name}")
     with ThreadPoolExecutor(1) as pool:
         starting = pool.submit(_start_spark, settings, clock)
         with clock.stage("scan") as detail:
-            scan = _scan(catalog)
+            scan = scan_source(catalog)
             records = sum(part.records for part in scan.parts)
             detail.append(f"{scan.size:,} bytes, {records:,} records, {scan.encoding}{', quoted newlines' if scan.multiline else ''}")
         if not records:

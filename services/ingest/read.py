@@ -24,12 +24,13 @@ def cell(position: int) -> Column:
     return F.col(f"_c{position}")
 
 
-def read_catalog(spark: SparkSession, catalog: CatalogSource, scan: SourceScan, layout: Layout) -> DataFrame:
+def read_cells(spark: SparkSession, catalog: CatalogSource, scan: SourceScan, layout: Layout) -> DataFrame:
+    """The catalog's cells, every one as text, and ``raw_record``: the reader alone."""
     schema = StructType(
         [StructField(f"_c{position}", StringType()) for position in range(len(layout.header))]
         + [StructField(RAW_RECORD, StringType())]
     )
-    frame = (
+    return (
         spark.read.schema(schema)
         .options(
             header=True,
@@ -46,7 +47,11 @@ def read_catalog(spark: SparkSession, catalog: CatalogSource, scan: SourceScan, 
         )
         .csv([part.spark_path for part in catalog.parts if part.size])
     )
-    return frame.select(
+
+
+def read_catalog(spark: SparkSession, catalog: CatalogSource, scan: SourceScan, layout: Layout) -> DataFrame:
+    """The cells plus where each row came from (file, split, row id)."""
+    return read_cells(spark, catalog, scan, layout).select(
         "*",
         F.col("_metadata.file_name").alias(FILE),
         F.col("_metadata.file_block_start").alias(SPLIT),
