@@ -32,13 +32,19 @@ def record_in_this_process() -> None:
     _record = True
 
 
+def java_executable() -> str | None:
+    """The ``java`` Spark starts: under ``JAVA_HOME`` when it is set, else on the PATH."""
+    home = os.environ.get("JAVA_HOME")
+    return shutil.which("java", path=os.path.join(home, "bin")) if home else shutil.which("java")
+
+
 def archive_path(settings: IngestSettings, jars: list[str]) -> Path | None:
     """Where the archive for this JVM, these jars and these options lives (None: archives are off)."""
     if not settings.spark_class_archives:
         return None
     import pyspark
 
-    java = shutil.which("java", path=os.path.join(os.environ["JAVA_HOME"], "bin")) if os.environ.get("JAVA_HOME") else shutil.which("java")
+    java = java_executable()
     java = os.path.realpath(java) if java else "java"
     parts = [pyspark.__version__, java, str(os.path.getmtime(java)) if os.path.exists(java) else "", settings.spark_java_options]
     parts += [f"{Path(jar).name}:{os.path.getsize(jar)}" for jar in jars]

@@ -4,9 +4,9 @@ The driver JVM keeps Spark's generated ``processNext`` methods away from the opt
 compiler (C2; ``compiler-directives.json``). Validating a catalog generates one such method of
 ~16 KB of bytecode, which C2 took up to 23 s of one of the two cores to compile; while it did,
 the rows ran through C1's profiling code, and a 1.16M-row ingest took 55-60 s instead of
-~42 s (3 of 9 benchmark runs). Left to C1, the method is compiled in about a second; no run
-has been slow since, and the usual time is the same. Everything else (the CSV parser,
-Parquet) still gets C2. The directives apply to the driver JVM, which runs the tasks in local
+~42 s (3 of 9 benchmark runs). Left to C1, the method is compiled in about a second: none of
+12 runs was slow, and the usual time is the same. Everything else (the CSV parser, Parquet)
+still gets C2. The directives apply to the driver JVM, which runs the tasks in local
 mode; a cluster's executors keep their own JVM options.
 """
 

@@ -1,19 +1,17 @@
 """The driver JVM keeps Spark's generated row loops from C2: a directive file HotSpot accepts."""
 
-import os
 import shlex
-import shutil
 import subprocess
 
 import pytest
 
+from services.ingest.classdata import java_executable
 from services.ingest.settings import IngestSettings
 from services.ingest.spark import COMPILER_DIRECTIVES, compiler_options, spark_session
 
 
 def _java() -> str:
-    home = os.environ.get("JAVA_HOME")
-    java = shutil.which("java", path=os.path.join(home, "bin")) if home else shutil.which("java")
+    java = java_executable()
     assert java, "no java on PATH or under JAVA_HOME"
     return java
 
