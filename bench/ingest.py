@@ -33,7 +33,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from services.ingest.generate import write_catalog  # noqa: E402
+from democatalog.generate import write_catalog  # noqa: E402
 from tools.stack import LocalStack  # noqa: E402
 
 ROWS = 1_160_000

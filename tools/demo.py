@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 done(started, f"reused {catalog}")
             else:
                 catalog.parent.mkdir(parents=True, exist_ok=True)
-                run([sys.executable, "-m", "services.ingest.generate", "--rows", str(args.rows), "--seed",
+                run([sys.executable, "-m", "democatalog.generate", "--rows", str(args.rows), "--seed",
                      str(args.seed), "--out", str(catalog)], env, "generating the catalog")  # fmt: skip
                 done(started, str(catalog))
             started = step(3, "ingesting it with Spark (this enqueues the first training job)")

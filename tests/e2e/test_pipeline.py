@@ -59,7 +59,7 @@ def test_ingest_train_serve_swap_and_roll_back(system: System) -> None:
 
 
 def test_a_job_whose_worker_is_killed_finishes_on_a_restarted_worker(system: System, tmp_path) -> None:
-    from services.ingest.generate import write_catalog
+    from democatalog.generate import write_catalog
 
     catalog = tmp_path / "catalog.csv"
     write_catalog(catalog, rows=300_000, seed=11)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.ingest.generate import HEADER, write_catalog
+from democatalog.generate import HEADER, write_catalog
 from services.ingest.layout import map_header
 from shared.schema import FEATURES
 
@@ -75,10 +75,10 @@ def test_features_follow_the_genre(tmp_path: Path) -> None:
 
 def test_the_command_line_writes_a_catalog_and_refuses_no_rows(tmp_path: Path) -> None:
     out = tmp_path / "sub" / "catalog.csv"
-    done = subprocess.run([sys.executable, "-m", "services.ingest.generate", "--rows", "100", "--out", str(out), "--seed", "4"],
+    done = subprocess.run([sys.executable, "-m", "democatalog.generate", "--rows", "100", "--out", str(out), "--seed", "4"],
                           capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "wrote 100 tracks" in done.stdout and len(read_rows(out)) == 100
-    refused = subprocess.run([sys.executable, "-m", "services.ingest.generate", "--rows", "0", "--out", str(out)],
+    refused = subprocess.run([sys.executable, "-m", "democatalog.generate", "--rows", "0", "--out", str(out)],
                              capture_output=True, text=True)  # fmt: skip
     assert refused.returncode == 2 and "--rows must be at least 1" in refused.stderr

@@ -1,6 +1,6 @@
 """A synthetic track catalog in the Kaggle "Spotify 1 Million Tracks" layout.
 
-``python -m services.ingest.generate --rows N --out FILE [--seed S]``
+``python -m democatalog.generate --rows N --out FILE [--seed S]``
 
 Features follow each genre family's profile (ambient and classical quiet, acoustic and
 instrumental; hip-hop speechy; EDM and dance danceable and energetic; metal and rock loud
@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from shared.schema import FEATURE_NAMES
 
-from services.ingest.genres import ADJECTIVES, FAMILIES, FIRST_NAMES, GENRES, LAST_NAMES, NOUNS
+from democatalog.genres import ADJECTIVES, FAMILIES, FIRST_NAMES, GENRES, LAST_NAMES, NOUNS
 
 HEADER = (
     ",artist_name,track_name,track_id,popularity,year,genre,danceability,energy,key,loudness,mode,"
@@ -171,7 +171,7 @@ def write_catalog(path: str | Path, rows: int, seed: int = 0) -> dict[str, objec
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.ingest.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m democatalog.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, required=True, help="number of tracks (rows) to write")
     parser.add_argument("--out", required=True, help="the CSV file to write")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")

@@ -4,7 +4,7 @@ import pytest
 import redis
 from rq import Queue
 
-from services.ingest import bootstrap
+from democatalog import bootstrap
 from shared.datasets import list_datasets
 from shared.storage import ObjectStore
 
