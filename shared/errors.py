@@ -1,8 +1,8 @@
 """The project's error types.
 
 One base error carries a stable ``code``; precise subclasses name what went wrong. The API
-maps codes to HTTP statuses through :data:`HTTP_STATUS` in a single exception handler, and
-every other entry point prints ``message`` as the one line an operator reads.
+alone maps codes to HTTP statuses (``services/api/errors.py``); every other entry point
+prints ``message`` as the one line an operator reads.
 """
 
 from __future__ import annotations
@@ -85,27 +85,3 @@ class IngestError(MusicrecError):
 
 class TrainingError(MusicrecError):
     code = "training_error"
-
-
-# One table from code to HTTP status, used by the API's single exception handler.
-HTTP_STATUS: dict[str, int] = {
-    MusicrecError.code: 500,
-    ConfigError.code: 500,
-    InvalidInput.code: 422,
-    StorageError.code: 502,
-    StorageUnavailable.code: 503,
-    ObjectNotFound.code: 404,
-    ManifestMissing.code: 404,
-    BundleIntegrityError.code: 409,
-    DatasetNotFound.code: 404,
-    ModelNotFound.code: 404,
-    ModelNotLoaded.code: 503,
-    TrackNotFound.code: 404,
-    RedisUnavailable.code: 503,
-    IngestError.code: 422,
-    TrainingError.code: 500,
-}
-
-
-def http_status(error: MusicrecError) -> int:
-    return HTTP_STATUS.get(error.code, 500)

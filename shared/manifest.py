@@ -7,28 +7,17 @@ one; :func:`verify_files` refuses a file whose sha256 or size differs from the m
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from shared.errors import BundleIntegrityError, ManifestMissing, ObjectNotFound
 from shared.storage import ObjectStore
 
 MANIFEST = "manifest.json"
-_CHUNK = 1 << 20
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def file_entry(data: bytes) -> dict[str, Any]:
@@ -41,15 +30,6 @@ def utc_now() -> str:
 
 def manifest_key(prefix: str) -> str:
     return f"{prefix.rstrip('/')}/{MANIFEST}"
-
-
-def hash_objects(store: ObjectStore, prefix: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """sha256 and size of objects already in the store, keyed by path relative to ``prefix``."""
-    prefix = prefix.rstrip("/") + "/"
-    entries = {}
-    for key in keys:
-        entries[key[len(prefix):]] = file_entry(store.get_bytes(key))
-    return entries
 
 
 def write_manifest(store: ObjectStore, prefix: str, files: dict[str, dict[str, Any]], **fields: Any) -> dict[str, Any]:
@@ -118,6 +98,3 @@ def published_ids(store: ObjectStore, root: str) -> list[str]:
     }
     return [c for c in children if c in have_manifest]
 
-
-def dumps(manifest: dict[str, Any]) -> str:
-    return json.dumps(manifest, indent=2, sort_keys=True)

@@ -1,4 +1,9 @@
-"""Stage timings of one ingest run, reported as each stage starts and ends."""
+"""Named stages of one run (an ingest, a training job), timed and reported as each starts and ends.
+
+One :class:`StageClock` per run: ``with clock.stage("fitting"):`` times the block, records its
+seconds in ``clock.timings`` and tells the listener (a CLI's progress lines, a job's meta) when
+the stage starts and when it is done. Stages may overlap (ingest scans while Spark starts).
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """One JSON error shape for every 4xx/5xx: ``{"error": {"code", "message", "details"}}``.
 
-Project errors map to statuses through :data:`shared.errors.HTTP_STATUS`; validation errors
-name each field and, where it has one, its allowed range. No stack trace reaches a client.
+The API alone maps the project's error codes to HTTP statuses (:data:`ERROR_STATUS`); validation
+errors name each field and, where it has one, its allowed range. No stack trace reaches a client.
 """
 
 from __future__ import annotations
@@ -14,11 +14,45 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from shared.errors import MusicrecError, http_status
+from shared.errors import (
+    BundleIntegrityError,
+    ConfigError,
+    DatasetNotFound,
+    IngestError,
+    InvalidInput,
+    ManifestMissing,
+    ModelNotFound,
+    ModelNotLoaded,
+    MusicrecError,
+    ObjectNotFound,
+    RedisUnavailable,
+    StorageError,
+    StorageUnavailable,
+    TrackNotFound,
+    TrainingError,
+)
 from shared.schema import FEATURES
 from services.api.responses import error_response
 from services.api.schemas import FIELD_RANGES
 
+# The project's error code -> HTTP status (codes not listed: 500).
+ERROR_STATUS: dict[str, int] = {
+    ConfigError.code: 500,
+    InvalidInput.code: 422,
+    StorageError.code: 502,
+    StorageUnavailable.code: 503,
+    ObjectNotFound.code: 404,
+    ManifestMissing.code: 404,
+    BundleIntegrityError.code: 409,
+    DatasetNotFound.code: 404,
+    ModelNotFound.code: 404,
+    ModelNotLoaded.code: 503,
+    TrackNotFound.code: 404,
+    RedisUnavailable.code: 503,
+    IngestError.code: 422,
+    TrainingError.code: 500,
+}
+# HTTP status of a refusal from Starlette or FastAPI -> the error code the body names.
 STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -95,7 +129,7 @@ def _validation_error(_: Request, exc: RequestValidationError) -> Response:
 
 
 def _musicrec_error(_: Request, exc: MusicrecError) -> Response:
-    return error_response(http_status(exc), exc.code, exc.message, exc.details)
+    return error_response(ERROR_STATUS.get(exc.code, 500), exc.code, exc.message, exc.details)
 
 
 def _api_error(_: Request, exc: ApiError) -> Response:

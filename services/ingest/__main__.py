@@ -14,7 +14,7 @@ import time
 from shared.errors import MusicrecError
 from shared.settings import entry_point_settings
 
-from services.ingest.progress import StageEvent
+from shared.stages import StageEvent
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger("services.ingest")
