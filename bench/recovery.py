@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.train import bench_env, bench_store, ensure_dataset  # noqa: E402
 from services.worker.settings import WorkerSettings  # noqa: E402
-from shared.jobs import enqueue_training  # noqa: E402
+from shared.jobs import TrainingParameters, enqueue_training  # noqa: E402
 from shared.pointer import connect  # noqa: E402
 from tools.stack import LocalStack  # noqa: E402
 
@@ -82,12 +82,12 @@ def main() -> int:
     reruns, totals, plain = [], [], []
     try:
         for number in range(args.repeat):
-            job, _ = enqueue_training(redis_client, dataset_id=dataset_id, seed=number)
+            job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id, seed=number))
             started = time.monotonic()
             wait_for(lambda: job.get_status(refresh=True) == "finished", 300, "the baseline job")
             plain.append(time.monotonic() - started)
 
-            job, _ = enqueue_training(redis_client, dataset_id=dataset_id, seed=100 + number)
+            job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id, seed=100 + number))
             first = wait_for(lambda: worker_of(job), 120, "the job start")
             # kill at a different point of the heartbeat cycle each time
             time.sleep(number * settings.worker_job_monitoring_interval / max(args.repeat, 1))

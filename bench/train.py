@@ -1,7 +1,7 @@
 """Benchmark of a training job: ``make bench-train`` (or ``python bench/train.py``).
 
 On a dataset ingested (once, then reused) from a 1,160,000-row catalog made by
-``services.ingest.generate``, in the local stack (``make up``; its own bucket and Redis
+``democatalog.generate``, in the local stack (``make up``; its own bucket and Redis
 database, so nothing the demo serves is touched), the whole job -- load, automatic k,
 fit, evaluate, build the catalog, publish, gate, pointer -- runs in a fresh process per
 repetition, which reports its stage times and its peak memory. Measured in the same run as
@@ -52,7 +52,7 @@ def bench_store() -> ObjectStore:
 
 def ensure_dataset(store: ObjectStore, rows: int, seed: int) -> tuple[str, str]:
     """An ingested dataset of ``rows`` generated tracks in the bench bucket (made once, then reused)."""
-    from services.ingest.generate import write_catalog
+    from democatalog.generate import write_catalog
     from services.ingest.job import ingest
     from services.ingest.settings import IngestSettings
 
@@ -69,15 +69,16 @@ def ensure_dataset(store: ObjectStore, rows: int, seed: int) -> tuple[str, str]:
 
 def run_job(dataset_id: str) -> dict:
     """In this (fresh) process: the whole training job, its stage times and peak memory."""
-    from services.trainer.pipeline import TrainingRequest, run_training
+    from services.trainer.pipeline import run_training
     from services.trainer.settings import TrainerSettings
+    from shared.jobs import TrainingParameters
     from shared.pointer import ModelPointer, connect
 
     settings = TrainerSettings()
     store = ObjectStore.from_settings(settings)
     started = time.perf_counter()
     pointer = ModelPointer(connect(settings.redis_url))
-    result = run_training(settings, store, pointer, TrainingRequest(dataset_id, force=True))
+    result = run_training(settings, store, pointer, TrainingParameters(dataset_id=dataset_id, force=True))
     total = time.perf_counter() - started
     return {
         "total": total,

@@ -19,15 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from shared.errors import BundleIntegrityError, ManifestMissing, ModelNotFound
 from shared.manifest import file_entry, published_ids, read_manifest, verify_entry, verify_files, write_manifest
-from shared.schema import FEATURE_NAMES
+from shared.schema import FEATURE_NAMES, METADATA_COLUMNS, TRACK_COLUMNS
 from shared.storage import ObjectStore
 
 FORMAT_VERSION = 1
 MODELS_ROOT = "models"
 MODEL_FILE = "model.json"
 CATALOG_FILE = "catalog.parquet"
-# Catalog columns besides the scaled features (one float32 column per model feature).
-CATALOG_METADATA = ("track_id", "track_name", "artist_name", "genre", "popularity", "cluster")
+ARROW_TYPES = {"string": pa.string(), "int": pa.int32(), "long": pa.int64()}
 
 
 def model_prefix(version: str) -> str:
@@ -95,13 +94,10 @@ class Bundle:
 
 
 def catalog_schema(features: list[str]) -> pa.Schema:
+    """``catalog.parquet``: the track columns, the cluster, then one float32 column per model feature (scaled)."""
     return pa.schema(
         [
-            ("track_id", pa.string()),
-            ("track_name", pa.string()),
-            ("artist_name", pa.string()),
-            ("genre", pa.string()),
-            ("popularity", pa.int32()),
+            *[(name, ARROW_TYPES[METADATA_COLUMNS[name]]) for name in TRACK_COLUMNS],
             ("cluster", pa.int32()),
             *[(f, pa.float32()) for f in features],
         ]

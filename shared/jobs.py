@@ -1,8 +1,10 @@
-"""Enqueueing training jobs by their dotted name, once per (dataset, params).
+"""Training jobs: their parameters (one model), and enqueueing them by dotted name, once each.
 
-Ingest and the API enqueue through :func:`enqueue_training`, so neither imports the
-trainer; the worker runs ``services.trainer.jobs.train``. While a job for the same dataset
-and parameters is queued or running, enqueueing again returns that job.
+:class:`TrainingParameters` is what a training job is asked to do: the API's request body, the
+enqueued job's keyword arguments and what the job validates again before it starts. Ingest,
+the API and the schedule enqueue through :func:`enqueue_training`, so none of them imports the
+trainer; the worker runs ``services.trainer.jobs.train``. While a job for the same parameters
+is queued or running, enqueueing again returns that job.
 """
 
 from __future__ import annotations
@@ -11,65 +13,105 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping
 
 import redis
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
+from shared.errors import InvalidInput
+from shared.ids import ID_REGEX
 from shared.pointer import TRAINING_QUEUE, redis_errors
+from shared.schema import FEATURE_NAMES, validate_feature_names
 
 TRAIN_JOB = "services.trainer.jobs.train"
 ACTIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+K_MIN, K_MAX = 2, 200
+
+
+class TrainingParameters(BaseModel):
+    """What one training job is asked to do; every field is optional."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"dataset_id": None, "k": 12, "features": None, "force": False}]},
+    )
+
+    dataset_id: str | None = Field(None, pattern=ID_REGEX, description="default: the newest complete dataset")
+    k: int | None = Field(None, ge=K_MIN, le=K_MAX, strict=True, description="clusters; default: chosen by the trainer")
+    features: tuple[str, ...] | None = Field(None, min_length=1, description="default: every schema feature")
+    seed: int = Field(0, ge=0, lt=2**32, strict=True, description="random seed of sampling and k-means")
+    force: bool = Field(False, strict=True, description="serve the model even where the quality gate would refuse it")
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if names is None:
+            return None
+        try:
+            return validate_feature_names(names)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features to train on: those asked for, or every feature of the schema."""
+        return self.features if self.features is not None else FEATURE_NAMES
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> "TrainingParameters":
+        """Parameters from plain values (a job's keyword arguments), or :class:`InvalidInput` naming each bad one."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            errors = [
+                {"field": ".".join(str(part) for part in error["loc"]) or "parameters", "message": error["msg"]}
+                for error in exc.errors(include_url=False)
+            ]
+            problems = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
+            raise InvalidInput(f"invalid training parameters: {problems}", details={"errors": errors}) from None
+
+    def job_kwargs(self) -> dict[str, Any]:
+        """The job's keyword arguments: plain JSON values."""
+        return self.model_dump(mode="json")
 
 
 @dataclass(frozen=True)
 class TrainingJobOptions:
-    """How long a job may run and how long RQ keeps what it leaves behind."""
+    """How long a job may run, how it is retried and how long RQ keeps what it leaves behind.
+
+    The first retry comes at once: it is the one a job abandoned by a dead worker takes, and
+    it needs no scheduler. Later ones wait for whatever failed (MinIO, Redis) to come back.
+    """
 
     job_timeout: int = 1800
     retries: int = 3
-    retry_intervals: tuple[int, ...] = (5, 30, 120)
+    retry_intervals: tuple[int, ...] = (0, 30, 120)
     result_ttl: int = 7 * 24 * 3600
     failure_ttl: int = 30 * 24 * 3600
     queue: str = TRAINING_QUEUE
 
 
-def training_params(
-    dataset_id: str | None = None,
-    k: int | None = None,
-    features: Sequence[str] | None = None,
-    seed: int = 0,
-    force: bool = False,
-) -> dict[str, Any]:
-    return {
-        "dataset_id": dataset_id,
-        "k": k,
-        "features": list(features) if features is not None else None,
-        "seed": seed,
-        "force": force,
-    }
-
-
-def dedupe_key(params: dict[str, Any], prefix: str = "musicrec:") -> str:
-    """One Redis key per (dataset, params): it holds the id of the active job, if any."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:24]
+def dedupe_key(params: TrainingParameters, prefix: str = "musicrec:") -> str:
+    """One Redis key per set of parameters: it holds the id of the active job, if any."""
+    digest = hashlib.sha256(json.dumps(params.job_kwargs(), sort_keys=True).encode()).hexdigest()[:24]
     return f"{prefix}training:active:{digest}"
 
 
 def enqueue_training(
     connection: redis.Redis,
+    params: TrainingParameters = TrainingParameters(),
     *,
     options: TrainingJobOptions = TrainingJobOptions(),
     actor: str = "operator",
-    **params: Any,
 ) -> tuple[Job, bool]:
     """Enqueue ``services.trainer.jobs.train(**params)``; returns (job, created).
 
-    ``created`` is False when a job with the same dataset and parameters is still queued or
-    running: that job is returned instead of a second one.
+    ``created`` is False when a job with the same parameters is still queued or running:
+    that job is returned instead of a second one.
     """
-    params = training_params(**params)
     key = dedupe_key(params)
     queue = Queue(options.queue, connection=connection)
     lease = options.job_timeout * (options.retries + 1) + sum(options.retry_intervals) + 600
@@ -96,14 +138,14 @@ def enqueue_training(
                         pass
         job = queue.enqueue(
             TRAIN_JOB,
-            kwargs=params,
+            kwargs=params.job_kwargs(),
             job_id=job_id,
             job_timeout=options.job_timeout,
             retry=Retry(max=options.retries, interval=list(options.retry_intervals)),
             result_ttl=options.result_ttl,
             failure_ttl=options.failure_ttl,
-            description=f"train {json.dumps(params, sort_keys=True)}",
-            meta={"stage": "queued", "params": params, "actor": actor, "dedupe_key": key},
+            description=f"train {json.dumps(params.job_kwargs(), sort_keys=True)}",
+            meta={"stage": "queued", "params": params.job_kwargs(), "actor": actor, "dedupe_key": key},
         )
     return job, True
 

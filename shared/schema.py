@@ -59,6 +59,10 @@ METADATA_COLUMNS: dict[str, str] = {
     "time_signature": "int",
 }
 
+# What a model's catalog keeps of every track besides its cluster and scaled features: what
+# the trainer copies from the dataset, the bundle stores and the API returns for each track.
+TRACK_COLUMNS: tuple[str, ...] = ("track_id", "track_name", "artist_name", "genre", "popularity")
+
 # Ranges of the metadata columns that have one (inclusive); None = open-ended.
 METADATA_RANGES: dict[str, tuple[float | None, float | None]] = {
     "popularity": (0, 100),

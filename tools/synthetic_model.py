@@ -16,7 +16,7 @@ import pyarrow as pa
 from shared.bundle import write_bundle
 from shared.ids import new_id
 from shared.manifest import utc_now
-from shared.schema import FEATURE_NAMES, FEATURES
+from shared.schema import FEATURE_NAMES, FEATURES, TRACK_COLUMNS
 from shared.storage import ObjectStore
 
 GENRES = ("pop", "rock", "hip-hop", "jazz", "classical", "electronic", "folk", "metal")
@@ -101,7 +101,7 @@ def build_model(version: str, tracks: pa.Table, features: Sequence[str] = FEATUR
         "metrics": {"inertia": float(((scaled - centroids[cluster]) ** 2).sum())},
         "lineage": {"dataset_id": f"generated-{seed}", "rows": tracks.num_rows},
     }
-    catalog = tracks.select(["track_id", "track_name", "artist_name", "genre", "popularity"])
+    catalog = tracks.select(list(TRACK_COLUMNS))
     catalog = catalog.append_column("cluster", pa.array(cluster, pa.int32()))
     for i, f in enumerate(features):
         catalog = catalog.append_column(f, pa.array(scaled[:, i].astype(np.float32)))

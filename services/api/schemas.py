@@ -10,11 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from shared.ids import ID_REGEX
+from shared.jobs import K_MAX, K_MIN
 from shared.schema import AUDIO_FEATURES, FeatureRange
 
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 5
-K_MIN, K_MAX = 2, 200
 EXCLUDE_MAX = 1000
 
 # Ranges of request fields that are not features, for 422 messages.
@@ -97,17 +96,6 @@ class Recommendations(BaseModel):
 
 class TrackRecommendations(Recommendations):
     track: Track
-
-
-class TrainingRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"dataset_id": None, "k": 12, "features": None, "force": False}]}
-    )
-
-    dataset_id: str | None = Field(None, pattern=ID_REGEX, description="default: the newest dataset")
-    k: int | None = Field(None, ge=K_MIN, le=K_MAX, strict=True, description="default: chosen by the trainer")
-    features: list[str] | None = Field(None, min_length=1, description="default: every schema feature")
-    force: bool = Field(False, strict=True, description="train even where the trainer would otherwise skip or refuse to publish")
 
 
 class ActivationRequest(BaseModel):

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 from shared.datasets import dataset_prefix
 from shared.errors import IngestError, InvalidInput, MusicrecError
 from shared.ids import check_id, new_id
-from shared.jobs import enqueue_training
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.manifest import write_manifest
 from shared.pointer import ModelPointer, connect, redis_errors
 from shared.schema import DATASET_COLUMNS
@@ -32,7 +32,7 @@ from services.ingest.clean import DATASET_TYPES, REASON, check
 from services.ingest.dedupe import keep_most_popular
 from services.ingest.layout import Layout, map_header
 from services.ingest.positions import Positions, SplitCount
-from services.ingest.progress import Listener, StageClock
+from shared.stages import Listener, StageClock
 from services.ingest.read import FILE, ROW, SPLIT, read_catalog
 from services.ingest.rejects import rejected_rows
 from services.ingest.scan import SourceScan, read_header, scan_catalog
@@ -213,6 +213,6 @@ def _announce(redis, dataset_id: str, train: bool) -> str | None:
     """Point ``musicrec:datasets:latest`` at the dataset and enqueue its training."""
     try:
         ModelPointer(redis).set_latest_dataset(dataset_id)
-        return enqueue_training(redis, dataset_id=dataset_id, actor="ingest")[0].id if train else None
+        return enqueue_training(redis, TrainingParameters(dataset_id=dataset_id), actor="ingest")[0].id if train else None
     except MusicrecError as exc:
         raise IngestError(f"dataset {dataset_id} is published, but {exc.message}", details={"dataset_id": dataset_id}) from exc

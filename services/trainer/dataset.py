@@ -12,12 +12,10 @@ import pyarrow as pa
 from shared.datasets import dataset_manifest_sha256, load_table, newest_dataset_id, read_dataset_manifest
 from shared.errors import InvalidInput
 from shared.ids import check_id
+from shared.schema import TRACK_COLUMNS
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
-
-# What the model's catalog keeps of each track besides its cluster and scaled features.
-TRACK_COLUMNS = ("track_id", "track_name", "artist_name", "genre", "popularity")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from shared.errors import InvalidInput
+from shared.stages import StageClock
 
 log = logging.getLogger(__name__)
 
@@ -130,18 +131,19 @@ def select_k(scaled: np.ndarray, samples: Samples, options: FitOptions) -> KSele
     return KSelection(k, False, scores, models[k])
 
 
-def fit(matrix: np.ndarray, options: FitOptions, k: int | None = None, on_stage=lambda stage: None) -> FittedModel:
-    """Scale, choose k (unless given), then fit KMeans on every row."""
+def fit(matrix: np.ndarray, options: FitOptions, k: int | None = None, clock: StageClock | None = None) -> FittedModel:
+    """Scale, choose k (unless given), then fit KMeans on every row; ``clock`` times the stages."""
+    clock = clock or StageClock()
     rows = len(matrix)
     if k is not None:
         check_k(k, rows)
     scaler, scaled = scale(matrix)
     samples = draw_samples(rows, options)
     if k is None:
-        on_stage("selecting_k")
-        selection = select_k(scaled, samples, options)
-    else:
-        selection = KSelection(k, True, {}, fit_on_sample(scaled, samples, k, options, options.seed))
-    on_stage("fitting")
-    final = kmeans(selection.k, options, options.seed, init=selection.sample_model.cluster_centers_).fit(scaled)
+        with clock.stage("selecting_k"):
+            selection = select_k(scaled, samples, options)
+    with clock.stage("fitting"):
+        if k is not None:
+            selection = KSelection(k, True, {}, fit_on_sample(scaled, samples, k, options, options.seed))
+        final = kmeans(selection.k, options, options.seed, init=selection.sample_model.cluster_centers_).fit(scaled)
     return FittedModel(scaler, final, scaled, final.labels_.astype(np.int32), samples, selection)

@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from services.trainer.dataset import TRACK_COLUMNS, TrainingData
+from services.trainer.dataset import TrainingData
 from services.trainer.fitting import FittedModel
 from services.trainer.labels import cluster_labels
 from shared.bundle import model_prefix, write_bundle
 from shared.errors import StorageError
 from shared.manifest import utc_now
+from shared.schema import TRACK_COLUMNS
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import time
 
 import redis
 
-from services.worker.schedule import RetrainSchedule
+from services.worker.schedule import ScheduleProcess, run_schedule
 from services.worker.settings import WorkerSettings
 from services.worker.worker import build_worker, die_with_the_worker
 from shared.settings import entry_point_settings
@@ -38,8 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="run the queued jobs, then exit")
     parser.add_argument("--no-schedule", action="store_true", help="do not run the periodic retrain here")
+    parser.add_argument("--schedule-only", action="store_true", help="run only the periodic retrain (RQ's cron scheduler)")
+    parser.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # --schedule-only: die with this process
     args = parser.parse_args(argv)
     settings = entry_point_settings(WorkerSettings, "musicrec worker")
+    if args.schedule_only:
+        run_schedule(settings, args.parent)
+        return 0
     connection = connect(settings.redis_url)
     try:
         connection.ping()
@@ -51,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = build_worker(settings, connection)
     schedule = None
     if settings.retrain_enabled and not args.no_schedule:
-        schedule = RetrainSchedule(connect(settings.redis_url), settings).start()
+        schedule = ScheduleProcess().start()
     try:
         worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level.upper())
     finally:

@@ -5,12 +5,20 @@ A :class:`rq.cron.CronScheduler` registered in Redis (so ``rq cron``-aware tools
 queue on the configured cron schedule. That small job enqueues the real training job
 through :func:`shared.jobs.enqueue_training`, so the retrain gets the same timeout, Retry
 and deduplication as any other: several workers each running the schedule still train
-the newest dataset once. The scheduler loop runs in a thread of the worker's main process.
+the newest dataset once.
+
+The scheduler runs as RQ runs it, :meth:`CronScheduler.start` in the main thread of a process
+of its own (``python -m services.worker --schedule-only``; the loop installs signal handlers, which only
+a main thread may): a child of the worker that dies with it, started again by a supervising
+thread if it ends on its own (Redis away, say), and stopped with SIGTERM when the worker stops.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -18,9 +26,10 @@ import redis
 from rq.cron import CronJob, CronScheduler
 
 from services.worker.settings import WorkerSettings
+from services.worker.worker import die_with
 from shared.datasets import newest_dataset_id
 from shared.errors import DatasetNotFound
-from shared.jobs import enqueue_training
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import connect
 from shared.storage import ObjectStore
 
@@ -29,6 +38,7 @@ log = logging.getLogger(__name__)
 CRON_NAME = "musicrec-retrain-newest-dataset"
 CRON_JOB_TIMEOUT = 300
 STOP_TIMEOUT = 10.0
+RESTART_SECONDS = 5.0
 
 
 def retrain_newest_dataset() -> dict[str, Any]:
@@ -41,7 +51,7 @@ def retrain_newest_dataset() -> dict[str, Any]:
         return {"enqueued": False, "reason": exc.message}
     client = connect(settings.redis_url)
     try:
-        job, created = enqueue_training(client, dataset_id=dataset_id, actor="schedule")
+        job, created = enqueue_training(client, TrainingParameters(dataset_id=dataset_id), actor="schedule")
     finally:
         client.close()
     log.info("scheduled retrain", extra={"dataset_id": dataset_id, "job_id": job.id, "enqueued": created})
@@ -49,7 +59,7 @@ def retrain_newest_dataset() -> dict[str, Any]:
 
 
 class RetrainSchedule:
-    """Runs a CronScheduler with the one retrain entry in a background thread."""
+    """A CronScheduler with the one retrain entry."""
 
     def __init__(self, connection: redis.Redis, settings: WorkerSettings) -> None:
         self.cron = CronScheduler(connection=connection)
@@ -60,33 +70,54 @@ class RetrainSchedule:
             job_timeout=CRON_JOB_TIMEOUT,
             name=CRON_NAME,
         )
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> "RetrainSchedule":
-        self.cron.register_birth()
-        self._thread = threading.Thread(target=self._run, name="retrain-schedule", daemon=True)
-        self._thread.start()
-        log.info("retrain schedule started", extra={"cron": self.entry.cron, "next": str(self.entry.next_enqueue_time)})
+
+class ScheduleProcess:
+    """Runs ``python -m services.worker --schedule-only`` beside the worker, again if it ends on its own."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._process: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._supervisor = threading.Thread(target=self._supervise, name="retrain-schedule", daemon=True)
+
+    def start(self) -> "ScheduleProcess":
+        self._supervisor.start()
         return self
 
-    def _run(self) -> None:
-        # CronScheduler.start() minus its signal handlers, which only the main thread may own.
+    def _supervise(self) -> None:
+        argv = [sys.executable, "-m", "services.worker", "--schedule-only", "--parent", str(os.getpid())]
         while not self._stop.is_set():
-            try:
-                if self.cron.enqueue_jobs():
-                    self.cron.save()
-                self.cron.heartbeat()
-            except redis.RedisError as exc:
-                log.warning("retrain schedule could not reach Redis; trying again", extra={"error": str(exc)})
-            self._stop.wait(max(self.cron.calculate_sleep_interval(), 1.0))
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._process = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+            code = self._process.wait()
+            if not self._stop.is_set():
+                log.warning("retrain schedule ended (exit code %s); starting it again in %gs", code, RESTART_SECONDS)
+                self._stop.wait(RESTART_SECONDS)
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT)
-        try:
-            self.cron.register_death()
-        except redis.RedisError as exc:
-            log.warning("could not unregister the retrain schedule", extra={"error": str(exc)})
+        with self._lock:
+            self._stop.set()
+            process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()  # SIGTERM: RQ's loop stops and unregisters the scheduler
+            try:
+                process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self._supervisor.join(STOP_TIMEOUT)
         log.info("retrain schedule stopped")
+
+
+def run_schedule(settings: WorkerSettings, parent: int | None = None) -> None:
+    """RQ's cron scheduler with the retrain, in this process's main thread, until SIGTERM or SIGINT.
+
+    With ``parent``, this process dies when that one (the worker) does.
+    """
+    if parent:
+        die_with(parent)
+    schedule = RetrainSchedule(connect(settings.redis_url), settings)
+    log.info("retrain schedule started", extra={"cron": schedule.entry.cron, "next": str(schedule.entry.next_enqueue_time)})
+    schedule.cron.start()  # RQ's loop; it unregisters the scheduler on the way out

@@ -1,4 +1,5 @@
-"""Trainer fixtures: training jobs run by a real RQ SimpleWorker in burst mode."""
+"""Trainer fixtures: training jobs run by a real RQ SimpleWorker in burst mode, with the
+worker's job class (a job that failed for good is not retried)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker
 
+from services.worker.worker import TrainingJob
 from shared.pointer import TRAINING_QUEUE, ModelPointer
 
 
@@ -19,7 +21,7 @@ def run_burst(redis_client: redis.Redis) -> Iterator[Callable[[], None]]:
 
     def run() -> None:
         queue = Queue(TRAINING_QUEUE, connection=redis_client)
-        SimpleWorker([queue], connection=redis_client).work(burst=True)
+        SimpleWorker([queue], connection=redis_client, job_class=TrainingJob).work(burst=True)
 
     yield run
     for sig, handler in saved.items():

@@ -8,7 +8,7 @@ from rq.job import JobStatus
 
 from shared.bundle import list_versions, load_bundle
 from shared.errors import RedisUnavailable, StorageUnavailable
-from shared.jobs import TrainingJobOptions, enqueue_training
+from shared.jobs import TrainingJobOptions, TrainingParameters, enqueue_training
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.trainer.generated_dataset import publish_generated_dataset
@@ -38,7 +38,7 @@ def test_object_store_away_while_publishing_is_retried(
         monkeypatch, ObjectStore, "put_bytes", StorageUnavailable("s3://bucket: object store unreachable"),
         when=lambda key, *rest: key.endswith("/catalog.parquet"),
     )  # fmt: skip
-    job, _ = enqueue_training(redis_client, dataset_id=dataset_id, options=AT_ONCE)
+    job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id), options=AT_ONCE)
     run_burst()
     job.refresh()
     assert len(failures) == 1
@@ -57,7 +57,7 @@ def test_redis_away_at_the_pointer_move_is_retried(
     dataset_id = publish_generated_dataset(store, rows=600, seed=9)
     away = RedisUnavailable("could not move Redis key 'musicrec:model:current': Connection refused")
     failures = fail_once(monkeypatch, ModelPointer, "move", away)
-    job, _ = enqueue_training(redis_client, dataset_id=dataset_id, options=AT_ONCE)
+    job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id), options=AT_ONCE)
     run_burst()
     job.refresh()
     assert len(failures) == 1 and job.get_status() == JobStatus.FINISHED and job.retries_left == 2

@@ -7,14 +7,14 @@ import redis
 
 from services.trainer.gate import decide
 from shared.bundle import list_versions, load_bundle
-from shared.jobs import enqueue_training
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.trainer.generated_dataset import publish_generated_dataset
 
 
 def train(redis_client: redis.Redis, run_burst, **params) -> dict:
-    job, _ = enqueue_training(redis_client, **params)
+    job, _ = enqueue_training(redis_client, TrainingParameters(**params))
     run_burst()
     result = job.return_value()
     assert result is not None, job.latest_result().exc_string

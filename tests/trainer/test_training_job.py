@@ -8,7 +8,7 @@ from rq.job import JobStatus
 from services.trainer.pipeline import STAGES
 from shared.bundle import list_versions, load_bundle
 from shared.datasets import dataset_manifest_sha256
-from shared.jobs import enqueue_training
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import ModelPointer
 from shared.schema import FEATURE_NAMES
 from shared.storage import ObjectStore
@@ -19,7 +19,7 @@ def test_a_run_publishes_a_verifiable_bundle_and_moves_the_pointer(
     store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst
 ) -> None:
     dataset_id = publish_generated_dataset(store, rows=3_000, seed=1)
-    job, created = enqueue_training(redis_client, dataset_id=dataset_id, actor="operator")
+    job, created = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id), actor="operator")
     assert created
     run_burst()
     job.refresh()
@@ -62,7 +62,7 @@ def test_explicit_k_features_and_newest_dataset(
     publish_generated_dataset(store, rows=500, seed=2)
     newest = publish_generated_dataset(store, rows=1_200, seed=3)
     features = ["instrumentalness", "speechiness", "danceability", "valence", "tempo"]
-    job, _ = enqueue_training(redis_client, k=3, features=features, seed=7)
+    job, _ = enqueue_training(redis_client, TrainingParameters(k=3, features=features, seed=7))
     run_burst()
     result = job.return_value()
     assert result is not None, job.latest_result().exc_string

@@ -9,12 +9,13 @@ import redis
 from pydantic import ValidationError
 from rq.cron import CronScheduler
 
-from services.worker.schedule import CRON_NAME, RetrainSchedule, retrain_newest_dataset
+from services.worker.schedule import CRON_NAME, RetrainSchedule, ScheduleProcess, retrain_newest_dataset
 from services.worker.settings import WorkerSettings
 from shared.bundle import list_versions, load_bundle
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.trainer.generated_dataset import publish_generated_dataset
+from tests.worker.conftest import wait_until
 
 
 def registered(connection: redis.Redis) -> dict[str, CronScheduler]:
@@ -22,17 +23,17 @@ def registered(connection: redis.Redis) -> dict[str, CronScheduler]:
 
 
 def test_the_schedule_registers_with_rq_cron_and_unregisters_on_stop(redis_client: redis.Redis, env) -> None:
-    schedule = RetrainSchedule(redis_client, WorkerSettings()).start()
+    schedule = ScheduleProcess().start()
     try:
-        seen = registered(redis_client)[schedule.cron.name]
+        [seen] = wait_until(lambda: list(registered(redis_client).values()), 30, "the scheduler registered")
         [entry] = seen.get_jobs()
         assert (entry.name, entry.cron, entry.queue_name) == (CRON_NAME, "0 4 * * 1", "training")
         assert entry.func_name == "services.worker.schedule.retrain_newest_dataset"
-        due = schedule.entry.next_enqueue_time.astimezone(timezone.utc)
+        due = RetrainSchedule(redis_client, WorkerSettings()).entry.next_enqueue_time.astimezone(timezone.utc)
         assert (due.weekday(), due.hour, due.minute) == (0, 4, 0)  # weekly: Mondays 04:00 UTC
     finally:
         schedule.stop()
-    assert schedule.cron.name not in registered(redis_client)
+    assert registered(redis_client) == {}
 
 
 def test_the_schedule_is_configurable_and_can_be_switched_off(env, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import redis
 from rq.job import Job, JobStatus
 
 from shared.bundle import list_versions
-from shared.jobs import enqueue_training
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.trainer.generated_dataset import publish_generated_dataset
@@ -29,7 +29,7 @@ def test_sigterm_lets_the_running_job_finish(
 ) -> None:
     dataset_id = publish_generated_dataset(store, rows=ROWS, seed=11)
     worker = start_worker()
-    job, _ = enqueue_training(redis_client, dataset_id=dataset_id)
+    job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id))
     wait_until(lambda: status(job) == JobStatus.STARTED, 60, "job started")
     worker.popen.send_signal(signal.SIGTERM)
     assert worker.popen.wait(120) == 0
@@ -47,9 +47,9 @@ def test_a_job_whose_worker_is_killed_runs_again_on_the_next_worker(
 ) -> None:
     dataset_id = publish_generated_dataset(store, rows=ROWS, seed=12)
     first = start_worker()
-    job, _ = enqueue_training(redis_client, dataset_id=dataset_id)  # the default Retry: 5, 30, 120 s
+    job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id))  # the default Retry: 0, 30, 120 s
     wait_until(lambda: status(job) == JobStatus.STARTED, 60, "job started")
-    again, created = enqueue_training(redis_client, dataset_id=dataset_id)
+    again, created = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id))
     assert (again.id, created) == (job.id, False)  # a duplicate enqueue returns the running job
     job.refresh()
     first_worker = job.worker_name

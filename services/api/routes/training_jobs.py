@@ -11,12 +11,10 @@ from rq.results import Result
 
 from shared.datasets import newest_dataset_id, read_dataset_manifest
 from shared.ids import check_id
-from shared.jobs import enqueue_training
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import redis_errors
-from shared.schema import validate_feature_names
 from services.api.dependencies import Gateway, gateway, require_operator
 from services.api.errors import ApiError
-from services.api.schemas import TrainingRequest
 
 router = APIRouter(prefix="/v1/training-jobs", tags=["training jobs"], dependencies=[Depends(require_operator)])
 
@@ -27,18 +25,15 @@ def _job_url(job_id: str) -> str:
 
 @router.post("", status_code=202, responses={404: {"description": "the dataset is not published"}})
 def start_training(
-    response: Response, body: TrainingRequest = Body(default_factory=TrainingRequest), gateway: Gateway = Depends(gateway)
+    response: Response, body: TrainingParameters = Body(default_factory=TrainingParameters), gateway: Gateway = Depends(gateway)
 ) -> dict[str, Any]:
     """Queue a training job for a dataset (default: the newest); an identical active job is reused."""
-    features = list(validate_feature_names(body.features)) if body.features is not None else None
     if body.dataset_id is not None:
         read_dataset_manifest(gateway.store, body.dataset_id)
         dataset_id = body.dataset_id
     else:
         dataset_id = newest_dataset_id(gateway.store)
-    job, created = enqueue_training(
-        gateway.redis, actor="operator", dataset_id=dataset_id, k=body.k, features=features, force=body.force
-    )
+    job, created = enqueue_training(gateway.redis, body.model_copy(update={"dataset_id": dataset_id}), actor="operator")
     response.headers["Location"] = _job_url(job.id)
     return {"job_id": job.id, "url": _job_url(job.id), "created": created, "dataset_id": dataset_id}
 
