@@ -3,11 +3,18 @@
 A model over a generated 1,160,000-track catalog is published to a private MinIO and
 pointed at through a private Redis; one API process (``python -m services.api``, one
 uvicorn worker) serves it. ``wrk`` on loopback measures, in the same run:
-  - GET /healthz with 32 connections (the baseline: what the server does with no work),
+  - GET /healthz with 32 connections,
   - POST /v1/recommendations (limit 5, varied queries) with 32 connections, and with one,
   - the same load while the pointer flips between two such models (zero non-2xx allowed),
+  - the baseline, the *bare app* (``bench/bare_app.py``): FastAPI started the same way, whose
+    route takes the same body with FastAPI's default validation and returns a constant
+    five-track answer; the gateway's throughput is compared with it,
+  - the same gateway with ``MUSICREC_NEIGHBOUR_INDEX=scipy`` (scipy's cKDTree instead of the
+    compiled k-d tree), for the whole request: the compiled tree stays only while it makes
+    the whole request at least 1.5x faster,
 plus the API's memory and the time to load and verify a bundle of that size. Each
 measurement is repeated (--repeat) and the medians are compared with the targets.
+``--api-root`` serves the gateway from another checkout (to measure an older version the same way).
 """
 
 from __future__ import annotations
@@ -35,17 +42,17 @@ from shared.bundle import load_bundle, write_bundle  # noqa: E402
 from shared.pointer import ModelPointer, connect  # noqa: E402
 from shared.schema import FEATURES  # noqa: E402
 from shared.storage import ObjectStore  # noqa: E402
-from services.api.model import serving_model  # noqa: E402
 from tools import stack  # noqa: E402
 from tools.synthetic_model import build_model, generate_tracks  # noqa: E402
 
 TARGETS = {
-    "recommendations req/s (32 conn)": (">=", 2500),
-    "recommendations p99 ms (32 conn)": ("<=", 50),
-    "recommendations p50 ms (1 conn)": ("<=", 2),
+    "recommendations / bare app req/s (32 conn)": (">=", 0.8),
+    "recommendations p99 ms (32 conn)": ("<=", 25),
+    "recommendations p50 ms (1 conn)": ("<=", 1),
     "API RSS MB (peak)": ("<=", 1024),
     "bundle load + verify s": ("<=", 5),
     "non-2xx during swaps": ("<=", 0),
+    "kdtree / scipy req/s, whole request (32 conn)": (">=", 1.5),
 }
 
 
@@ -119,6 +126,23 @@ def publish(store: ObjectStore, version: str, rows: int, k: int, seed: int):
     return tracks
 
 
+def serve(argv: list[str], env: dict[str, str], cwd: Path, log: Path, ready_url: str) -> subprocess.Popen:
+    """Start a server process and wait until ``ready_url`` answers 2xx."""
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while not stack.http_ok(ready_url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{' '.join(argv[1:])} did not become ready:\n{stack.tail(log)}")
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        process.wait(30)
+
+
 def flip_pointer(pointer: ModelPointer, versions: list[str], every: float, stop: threading.Event, flips: list) -> None:
     while not stop.wait(every):
         target = versions[len(flips) % 2 == 0]
@@ -134,6 +158,8 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--swap-every", type=float, default=5.0)
+    parser.add_argument("--api-root", type=Path, default=ROOT, help="checkout to run `python -m services.api` from")
+    parser.add_argument("--no-index-ab", action="store_true", help="skip the scipy-index gateway (older versions lack it)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk (make bench-api does it)", file=sys.stderr)
@@ -141,7 +167,7 @@ def main() -> int:
 
     home = Path(tempfile.mkdtemp(prefix="musicrec-bench-"))
     servers: list[stack.Process] = []
-    api = None
+    processes: list[subprocess.Popen] = []
     try:
         redis_port, minio_port, console = stack.free_port(), stack.free_port(), stack.free_port()
         servers.append(stack.redis_process(home / "redis", redis_port, home / "redis.log").start())
@@ -156,52 +182,60 @@ def main() -> int:
         tracks = publish(store, versions[0], args.tracks, args.k, seed=1)
         publish(store, versions[1], args.tracks, args.k, seed=2)
         bundle_mb = store.size(f"models/{versions[0]}/catalog.parquet") / 1e6
-
-        loads, indexes = [], []
+        loads = []
         for _ in range(args.repeat):
             started = time.perf_counter()
-            bundle = load_bundle(store, versions[0])
+            load_bundle(store, versions[0])
             loads.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            serving_model(bundle)
-            indexes.append(time.perf_counter() - started)
-            del bundle
 
         pointer.move(versions[0], actor="bench", reason="benchmark")
         script = query_script(home / "recommend.lua", tracks)
         del tracks
-        port = stack.free_port()
         env = {**os.environ, "MUSICREC_REDIS_URL": redis_url, "MUSICREC_S3_ENDPOINT": store.endpoint,
                "MUSICREC_S3_ACCESS_KEY": "bench", "MUSICREC_S3_SECRET_KEY": "bench-secret-123",
                "MUSICREC_S3_BUCKET": "musicrec", "MUSICREC_ENV": "development", "MUSICREC_LOG_FORMAT": "json",
                "MUSICREC_STARTUP_WAIT_SECONDS": "120"}  # fmt: skip
-        api = subprocess.Popen([sys.executable, "-m", "services.api", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=open(home / "api.log", "wb"), stderr=subprocess.STDOUT)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while not stack.http_ok(f"{base}/readyz"):
-            if api.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the API did not become ready:\n{stack.tail(home / 'api.log')}")
-            time.sleep(0.2)
-        wrk(f"{base}/v1/recommendations", args.connections, 3, script)  # warm-up
+
+        def gateway(name: str, **variables: str) -> tuple[subprocess.Popen, str]:
+            port = stack.free_port()
+            process = serve([sys.executable, "-m", "services.api", "--port", str(port)], {**env, **variables},
+                            args.api_root, home / f"{name}.log", f"http://127.0.0.1:{port}/readyz")  # fmt: skip
+            processes.append(process)
+            return process, f"http://127.0.0.1:{port}"
+
+        api, base = gateway("api")
+        bare_port = stack.free_port()
+        bare = serve([sys.executable, str(ROOT / "bench" / "bare_app.py"), "--port", str(bare_port)], env, ROOT,
+                     home / "bare.log", f"http://127.0.0.1:{bare_port}/openapi.json")  # fmt: skip
+        processes.append(bare)
+        bare_url = f"http://127.0.0.1:{bare_port}/v1/recommendations"
+        scipy, scipy_base = (None, None) if args.no_index_ab else gateway("api-scipy", MUSICREC_NEIGHBOUR_INDEX="scipy")
+        for url in (f"{base}/v1/recommendations", bare_url, *([f"{scipy_base}/v1/recommendations"] if scipy else [])):
+            wrk(url, args.connections, 3, script)  # warm-up
 
         runs: list[dict[str, float]] = []
         for run in range(1, args.repeat + 1):
             health = measured(api.pid, lambda: wrk(f"{base}/healthz", args.connections, args.seconds))
             busy = measured(api.pid, lambda: wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script))
+            baseline = measured(bare.pid, lambda: wrk(bare_url, args.connections, args.seconds, script))
             single = wrk(f"{base}/v1/recommendations", 1, max(5, args.seconds // 2), script)
-            stop, flips = threading.Event(), []
-            flipper = threading.Thread(target=flip_pointer, args=(pointer, versions, args.swap_every, stop, flips))
+            bare_single = wrk(bare_url, 1, max(5, args.seconds // 2), script)
+            stop_flips, flips = threading.Event(), []
+            flipper = threading.Thread(target=flip_pointer, args=(pointer, versions, args.swap_every, stop_flips, flips))
             flipper.start()
             swapping = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
-            stop.set()
+            stop_flips.set()
             flipper.join()
             current, peak = rss_mb(api.pid)
             figures = {
-                "healthz req/s (32 conn, baseline)": health["rps"],
+                "healthz req/s (32 conn)": health["rps"],
                 "healthz p99 ms (32 conn)": health["p99"],
-                "healthz API CPU us per request": health["cpu_us"],
+                "bare app req/s (32 conn, baseline)": baseline["rps"],
+                "bare app p99 ms (32 conn)": baseline["p99"],
+                "bare app p50 ms (1 conn)": bare_single["p50"],
+                "bare app CPU us per request": baseline["cpu_us"],
                 "recommendations req/s (32 conn)": busy["rps"],
+                "recommendations / bare app req/s (32 conn)": busy["rps"] / baseline["rps"],
                 "recommendations p50 ms (32 conn)": busy["p50"],
                 "recommendations p99 ms (32 conn)": busy["p99"],
                 "recommendations API CPU us per request": busy["cpu_us"],
@@ -211,10 +245,22 @@ def main() -> int:
                 "p99 ms during swaps": swapping["p99"],
                 "swaps during the run": float(len(flips)),
                 "non-2xx during swaps": swapping["non2xx"] + swapping["errors"],
-                "non-2xx in all runs": sum(r["non2xx"] + r["errors"] for r in (health, busy, single, swapping)),
                 "API RSS MB (now)": current,
                 "API RSS MB (peak)": peak,
             }
+            others = [health, busy, baseline, single, bare_single, swapping]
+            if scipy is not None:
+                with_scipy = measured(scipy.pid, lambda: wrk(f"{scipy_base}/v1/recommendations", args.connections, args.seconds, script))
+                scipy_single = wrk(f"{scipy_base}/v1/recommendations", 1, max(5, args.seconds // 2), script)
+                others += [with_scipy, scipy_single]
+                figures |= {
+                    "scipy index: recommendations req/s (32 conn)": with_scipy["rps"],
+                    "scipy index: API CPU us per request": with_scipy["cpu_us"],
+                    "scipy index: p50 ms (1 conn)": scipy_single["p50"],
+                    "kdtree / scipy req/s, whole request (32 conn)": busy["rps"] / with_scipy["rps"],
+                    "scipy / kdtree p50 (1 conn)": scipy_single["p50"] / single["p50"],
+                }
+            figures["non-2xx in all runs"] = sum(r["non2xx"] + r["errors"] for r in others)
             runs.append(figures)
             print(f"run {run}: " + ", ".join(f"{k} {v:.2f}" for k, v in figures.items()), flush=True)
 
@@ -223,10 +269,10 @@ def main() -> int:
         api_load = float(re.search(r"^musicrec_model_load_seconds (\S+)", metrics, re.M).group(1))
         medians = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         medians["bundle load + verify s"] = statistics.median(loads)
-        medians["index build s"] = statistics.median(indexes)
         medians["load + verify + index in the API s (last swap)"] = api_load
         print(f"\nAPI gateway benchmark: {args.tracks:,} tracks, k={args.k}, catalog.parquet {bundle_mb:.1f} MB, "
-              f"one uvicorn worker, wrk {args.connections} connections x {args.seconds}s, medians of {args.repeat} runs")  # fmt: skip
+              f"one uvicorn worker, wrk {args.connections} connections x {args.seconds}s, medians of {args.repeat} runs, "
+              f"gateway from {args.api_root}, {os.cpu_count()} cores")  # fmt: skip
         missed = 0
         for key, value in medians.items():
             verdict = ""
@@ -239,9 +285,8 @@ def main() -> int:
         print(f"  {'targets missed' if missed else 'all targets met'}" + (f": {missed}" if missed else ""))
         return 0
     finally:
-        if api is not None:
-            api.terminate()
-            api.wait(30)
+        for process in processes:
+            stop(process)
         for server in reversed(servers):
             server.stop()
         shutil.rmtree(home, ignore_errors=True)

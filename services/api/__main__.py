@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 import uvicorn
 
+from shared.logging import stop_logging
 from shared.settings import entry_point_settings
 from services.api.app import create_app
 from services.api.settings import ApiSettings
-from services.api.transport import OneWriteHttpToolsProtocol
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,22 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="address to listen on (default: MUSICREC_API_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: MUSICREC_API_PORT, 8000)")
     args = parser.parse_args(argv)
-    settings = entry_point_settings(ApiSettings, "musicrec api")
-    # Every request logs a line: skip what no line shows (caller frame, thread and process names).
-    logging._srcfile = None
-    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.api_host,
-        port=args.port or settings.api_port,
-        loop="uvloop",
-        http=OneWriteHttpToolsProtocol,  # httptools, one write per response
-        access_log=False,  # the app writes its own access line, with the request id
-        log_config=None,
-        server_header=False,
-        proxy_headers=False,  # nothing reads the client address; the job URLs are relative
-        timeout_graceful_shutdown=10,
-    )
+    # A line per request: records are queued and written by a thread of their own, in order.
+    settings = entry_point_settings(ApiSettings, "musicrec api", queued_logging=True)
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=args.host or settings.api_host,
+            port=args.port or settings.api_port,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,  # the app writes its own access line, with the request id
+            log_config=None,
+            server_header=False,
+            proxy_headers=False,  # nothing reads the client address; the job URLs are relative
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        stop_logging()  # every queued line is written (the app's shutdown has done so already)
     return 0
 
 

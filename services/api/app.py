@@ -4,32 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp
 
+from shared.logging import stop_logging
 from shared.pointer import connect
 from shared.storage import ObjectStore
-from services.api.access_log import AccessLog
 from services.api.dependencies import Gateway
 from services.api.errors import install_error_handlers
 from services.api.holder import ModelHolder
-from services.api.hot_routes import hot_routes
 from services.api.metrics import ApiMetrics
-from services.api.middleware import RequestContextMiddleware
+from services.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from services.api.reloader import ModelReloader
-from services.api.responses import OrjsonResponse
-from services.api.routes import ROUTERS, health, recommendations
-from services.api.schemas import REQUEST_SCHEMAS
+from services.api.routes import ROUTERS
 from services.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
-
-# answered by the middleware itself: (method, path) -> (answer, reads its body)
-HOT_ANSWERS = {("POST", "/v1/recommendations"): (recommendations.answer, True), ("GET", "/healthz"): (health.liveness, False)}
 
 DESCRIPTION = """Music recommendations from audio features.
 
@@ -39,19 +31,8 @@ Read routes are public. Training jobs and model activation are operator routes: 
 """
 
 
-class GatewayApp(FastAPI):
-    """FastAPI with the request-context middleware outermost: around FastAPI's own error and
-    body-limit layers, so the routes it answers itself pass through nothing else."""
-
-    request_context: dict[str, Any]  # the middleware's arguments, set by create_app
-
-    def build_middleware_stack(self) -> ASGIApp:
-        return RequestContextMiddleware(super().build_middleware_stack(), **self.request_context)
-
-
 def create_app(settings: ApiSettings) -> FastAPI:
     metrics = ApiMetrics()
-    access_log = AccessLog() if settings.access_log else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,10 +40,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         client = connect(settings.redis_url)
         holder = ModelHolder()
         reloader = ModelReloader(settings, store, client, holder, metrics)
-        search_pool = None
-        if settings.search_threads:
-            search_pool = ThreadPoolExecutor(max_workers=settings.search_threads, thread_name_prefix="catalog-search")
-        app.state.gateway = Gateway(settings, metrics, store, client, holder, reloader, search_pool)
+        app.state.gateway = Gateway(settings, metrics, store, client, holder, reloader)
         reloader.start()
         if not await asyncio.to_thread(reloader.wait_first_attempt, settings.startup_wait_seconds):
             log.warning("no model after %gs; serving without one until it loads", settings.startup_wait_seconds)
@@ -70,42 +48,22 @@ def create_app(settings: ApiSettings) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(reloader.stop)
-            if search_pool is not None:
-                search_pool.shutdown(wait=True)
             client.close()
-            if access_log is not None:
-                access_log.flush()
+            stop_logging()  # queued log lines are written now: after a signal, uvicorn ends the process by it
 
-    app = GatewayApp(
+    app = FastAPI(
         title="musicrec API",
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        default_response_class=OrjsonResponse,
         telemetry={"tracing": False, "metrics": False, "logs": False},  # Prometheus metrics are our own
     )
     install_error_handlers(app)
-    for router in ROUTERS:  # flat, not include_router(): matching nested routers costs per request
-        app.router.routes.extend(router.routes)
-    app.request_context = {
-        "metrics": metrics,
-        "max_body_bytes": settings.max_body_bytes,
-        "access_log": access_log,
-        "hot_routes": hot_routes(app, HOT_ANSWERS),
-    }
-    _document_request_bodies(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)  # outermost
     return app
-
-
-def _document_request_bodies(app: FastAPI) -> None:
-    generate = app.openapi
-
-    def openapi() -> dict:
-        schema = generate()  # cached by FastAPI after the first call
-        schema.setdefault("components", {}).setdefault("schemas", {}).update(REQUEST_SCHEMAS)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

@@ -1,17 +1,14 @@
-"""What routes reach through ``Depends``: the gateway's parts and the serving model."""
+"""What routes reach through ``Depends``: the gateway's parts, the serving model, the operator check."""
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, Callable, TypeVar
+from typing import Annotated, Any
 
-import redis
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis import Redis
 
 from shared.storage import ObjectStore
 from services.api.errors import ApiError
@@ -21,8 +18,6 @@ from services.api.model import ServingModel
 from services.api.reloader import ModelReloader
 from services.api.settings import ApiSettings
 
-T = TypeVar("T")
-
 
 @dataclass
 class Gateway:
@@ -31,17 +26,10 @@ class Gateway:
     settings: ApiSettings
     metrics: ApiMetrics
     store: ObjectStore
-    redis: redis.Redis
+    redis: Redis
     holder: ModelHolder
     reloader: ModelReloader
-    search_pool: ThreadPoolExecutor | None  # None: searches run on the event loop
     model_documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # published = immutable
-
-    async def search(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a catalog search on the search threads (the k-d tree releases the GIL), or inline."""
-        if self.search_pool is None:
-            return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(self.search_pool, partial(function, *args))
 
 
 async def gateway(request: Request) -> Gateway:
@@ -53,11 +41,14 @@ async def current_model(request: Request) -> ServingModel:
     return request.app.state.gateway.holder.current()
 
 
+GatewayDep = Annotated[Gateway, Depends(gateway)]
+CurrentModel = Annotated[ServingModel, Depends(current_model)]
+
 _bearer = HTTPBearer(auto_error=False, description="the operator token (MUSICREC_OPERATOR_TOKEN)")
 
 
 async def require_operator(
-    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer), gateway: Gateway = Depends(gateway)
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], gateway: GatewayDep
 ) -> None:
     """Operator routes: 401 without a bearer token, 403 with a wrong one or when none is configured."""
     expected = gateway.settings.operator_token
@@ -70,3 +61,10 @@ async def require_operator(
         )  # fmt: skip
     if not hmac.compare_digest(credentials.credentials.encode(), expected.get_secret_value().encode()):
         raise ApiError(403, "forbidden", "the operator token is not valid")
+
+
+OPERATOR = [Depends(require_operator)]
+OPERATOR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no operator token was sent"},
+    403: {"description": "the operator token is wrong, or operator routes are disabled"},
+}

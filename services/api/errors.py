@@ -10,7 +10,6 @@ from typing import Any, Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -103,23 +102,21 @@ def _describe(error: Mapping[str, Any]) -> dict[str, Any]:
     return described
 
 
-def invalid_body(exc: ValidationError) -> RequestValidationError:
-    """A body validated by hand reports like one FastAPI validated (locations under "body")."""
-    errors = []
-    for error in exc.errors(include_url=False):
-        if error["type"] == "model_type" and error["loc"] == () and error.get("input") is None:
-            error = {**error, "type": "missing", "msg": "a JSON object body is required"}
-        errors.append({**error, "loc": ("body", *error["loc"])})
-    return RequestValidationError(errors)
+def _where(document: object, position: object) -> str:
+    """' at line L column C' of a character position in a JSON document (as Python's json says it)."""
+    if not isinstance(document, str) or not isinstance(position, int):
+        return ""
+    line = document.count("\n", 0, position) + 1
+    return f" at line {line} column {position - document.rfind(chr(10), 0, position)}"
 
 
 def _validation_error(_: Request, exc: RequestValidationError) -> Response:
     errors = list(exc.errors())
     malformed = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if malformed is not None:
-        reason = (malformed.get("ctx") or {}).get("error", "not valid JSON")
-        position = malformed.get("loc", ())[-1:]
-        details = {"reason": str(reason)} | ({"position": position[0]} if position and isinstance(position[0], int) else {})
+        position = (malformed.get("loc") or (None,))[-1]
+        reason = f"{(malformed.get('ctx') or {}).get('error', 'not valid JSON')}{_where(exc.body, position)}"
+        details = {"reason": reason} | ({"position": position} if isinstance(position, int) else {})
         return error_response(400, "malformed_json", f"the request body is not valid JSON: {reason}", details)
     described = [_describe(e) for e in errors]
     message = "; ".join(
@@ -149,10 +146,6 @@ def internal_error(request_id: str | None) -> tuple[int, str, str]:
     return 500, "internal_error", f"internal error; quote request id {request_id}"
 
 
-def _unexpected_error(request: Request, exc: Exception) -> Response:
-    return error_response(*internal_error(request.scope.get("state", {}).get("request_id")))
-
-
 HANDLERS = {
     RequestValidationError: _validation_error,
     MusicrecError: _musicrec_error,
@@ -162,14 +155,6 @@ HANDLERS = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Every refusal in the one error shape; an unexpected error is the request middleware's."""
     for error, handler in HANDLERS.items():
         app.add_exception_handler(error, handler)
-    app.add_exception_handler(Exception, _unexpected_error)  # FastAPI's last layer answers with it, then re-raises
-
-
-def handled_error(request: Request, exc: Exception) -> Response | None:
-    """The error response FastAPI's handlers would give ``exc``; None for an unexpected error."""
-    for kind in type(exc).__mro__:
-        if kind in HANDLERS:
-            return HANDLERS[kind](request, exc)
-    return None

@@ -1,4 +1,6 @@
-"""A k-d tree over one cluster's tracks, searched for the nearest *songs* in compiled code.
+"""A k-d tree over the catalog's tracks (scaled features), searched in compiled code: the exact
+``k`` nearest tracks of a point. It knows nothing of songs, clusters or filters: what to skip is
+the recommendation rule's business (:mod:`services.api.recommend`).
 
 The tree splits at the median of the widest dimension until a leaf holds at most
 ``LEAF_SIZE`` tracks; the tracks are stored in leaf order (float32, one row per track), so a
@@ -7,7 +9,7 @@ dimension and the lowest value of its right half): the search carries the query'
 distance to each cell and updates it per split (Arya and Mount's incremental distance), so
 the few kilobytes of nodes stay in the processor's cache and only leaves touch memory. The
 search is exact: distances are computed in float64 and a cell is skipped only when it is
-not nearer than the ``limit``-th song found so far.
+not nearer than the ``limit``-th track found so far.
 
 Memory, not arithmetic, bounds the search: a query reads a few thousand tracks from
 leaves scattered over tens of megabytes. So each leaf also keeps its tracks as one byte per
@@ -17,9 +19,7 @@ bound of its distance (the distance to the step's interval), and reads the exact
 features only of the few tracks whose bound does not rule them out: a quarter of the
 memory traffic, and the same exact answer.
 
-One search returns the ``limit`` nearest songs (a song's distance is that of its nearest
-track), skipping excluded songs, so re-releases never need a second, wider search. The
-kernels are compiled by numba (cached on disk) and release the GIL.
+The kernels are compiled by numba (cached on disk) and release the GIL.
 """
 
 from __future__ import annotations
@@ -45,24 +45,23 @@ class KdTree:
     low: np.ndarray  # (features,) float64: a track's feature lies in [low + code * step, low + (code + 1) * step]
     step: np.ndarray  # (features,) float64
 
-    def nearest_songs(
-        self, query: np.ndarray, songs: np.ndarray, limit: int, excluded: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Positions (leaf order) and distances of the ``limit`` nearest songs, nearest first.
+    @property
+    def size(self) -> int:
+        return len(self.order)
 
-        ``songs`` gives each track's song number in leaf order; ``excluded`` is a sorted int32
-        array of song numbers never to return. Fewer than ``limit`` when the tree runs out.
-        """
-        found = np.empty(limit, np.int32)
-        distances = np.empty(limit, np.float64)
-        count = _search(self.points, self.codes, self.low, self.step, self.links, self.splits, songs, query, excluded, found, distances)
-        return found[:count], np.sqrt(distances[:count])
+    def nearest(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The tracks (their rows in the points given to :func:`build_tree`) and distances of the
+        ``k`` nearest to ``query``, nearest first; all of them when there are fewer."""
+        k = min(k, self.size)
+        found = np.empty(k, np.int32)
+        distances = np.empty(k, np.float64)
+        count = _search(self.points, self.codes, self.low, self.step, self.links, self.splits, query, found, distances)
+        return self.order[found[:count]], np.sqrt(distances[:count])
 
 
 def compile_kernels() -> None:
     """Compile the kernels (or load them from numba's cache) now rather than in a request."""
-    tree = build_tree(np.zeros((2, 1), np.float32))
-    tree.nearest_songs(np.zeros(1), np.zeros(2, np.int32), 1, np.empty(0, np.int32))
+    build_tree(np.zeros((2, 1), np.float32)).nearest(np.zeros(1), 1)
 
 
 def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
@@ -164,21 +163,13 @@ def _build(points, leaf_size, order, links, splits):  # pragma: no cover - compi
 
 
 @numba.njit(cache=True, nogil=True)
-def _offer(song, distance, position, found, distances, songs_found, count, limit):  # pragma: no cover - compiled
-    """Put a track into the answer (sorted by distance, one per song); returns the new count."""
-    for a in range(count):
-        if songs_found[a] == song:
-            if distances[a] <= distance:
-                return count
-            for b in range(a, count - 1):  # drop the farther version of this song
-                found[b], distances[b], songs_found[b] = found[b + 1], distances[b + 1], songs_found[b + 1]
-            count -= 1
-            break
+def _offer(distance, position, found, distances, count, limit):  # pragma: no cover - compiled
+    """Put a track into the answer (sorted by distance, at most ``limit``); returns the new count."""
     at = min(count, limit - 1)
     while at > 0 and distances[at - 1] > distance:
-        found[at], distances[at], songs_found[at] = found[at - 1], distances[at - 1], songs_found[at - 1]
+        found[at], distances[at] = found[at - 1], distances[at - 1]
         at -= 1
-    found[at], distances[at], songs_found[at] = position, distance, song
+    found[at], distances[at] = position, distance
     return min(count + 1, limit)
 
 
@@ -204,10 +195,9 @@ def _bound_leaf(codes, features, start, tracks, first, count, base, gain, step, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _search(points, codes, low, step, links, splits, songs, query, excluded, found, distances):  # pragma: no cover - compiled
+def _search(points, codes, low, step, links, splits, query, found, distances):  # pragma: no cover - compiled
     limit = found.shape[0]
     features = points.shape[1]
-    songs_found = np.empty(limit, np.int32)
     count = 0
     worst = np.inf  # squared distance a track must beat to enter the answer
     cut = np.float32(np.inf)  # a track whose bound reaches this is not read
@@ -265,11 +255,7 @@ def _search(points, codes, low, step, links, splits, songs, query, excluded, fou
                     d = np.float64(points[t, f]) - query[f]
                     distance += d * d
                 if distance < worst:
-                    song = songs[t]
-                    at = np.searchsorted(excluded, song)
-                    if at < excluded.shape[0] and excluded[at] == song:
-                        continue
-                    count = _offer(song, distance, t, found, distances, songs_found, count, limit)
+                    count = _offer(distance, t, found, distances, count, limit)
                     if count == limit:
                         worst = distances[limit - 1]
                         cut = np.float32(worst * _CUT_MARGIN)

@@ -134,7 +134,7 @@ class ModelReloader:
     def _load(self, version: str) -> None:
         started = time.perf_counter()
         try:
-            model = serving_model(load_bundle(self.store, version))
+            model = serving_model(load_bundle(self.store, version), self.settings.neighbour_index)
         except Exception as exc:
             self._failed(version, exc)
             return

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from shared.jobs import K_MAX, K_MIN
-from shared.schema import AUDIO_FEATURES, FeatureRange
+from shared.schema import AUDIO_FEATURES, METADATA_COLUMNS, TRACK_COLUMNS, FeatureRange
 
 LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 5
 EXCLUDE_MAX = 1000
@@ -55,37 +55,24 @@ class RecommendationRequest(BaseModel):
     )
 
 
-COMPONENT_REF = "#/components/schemas/{model}"
-REQUEST_SCHEMAS: dict[str, Any] = {}  # models of bodies routes read themselves, for the OpenAPI components
+def _track_field(kind: str) -> Any:
+    return (str | None if kind == "string" else int | None, ...)
 
 
-def request_body(schema: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of a route that validates its body itself."""
-    document = schema.model_json_schema(ref_template=COMPONENT_REF)
-    REQUEST_SCHEMAS.update(document.pop("$defs", {}))
-    REQUEST_SCHEMAS[schema.__name__] = document
-    ref = {"$ref": COMPONENT_REF.format(model=schema.__name__)}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+TrackRecord = create_model(
+    "TrackRecord",
+    __doc__="A catalog track as the serving model's catalog holds it.",
+    **{name: _track_field(METADATA_COLUMNS[name]) for name in TRACK_COLUMNS},
+)
+
+
+class RecommendedTrack(TrackRecord):  # type: ignore[valid-type, misc]
+    distance: float = Field(description="Euclidean distance in the model's scaled feature space")
 
 
 class ClusterRef(BaseModel):
     id: int
     label: str
-
-
-class RecommendedTrack(BaseModel):
-    track_id: str | None
-    track_name: str | None
-    artist_name: str | None
-    genre: str | None
-    distance: float = Field(description="Euclidean distance in the model's scaled feature space")
-
-
-class Track(BaseModel):
-    track_id: str | None
-    track_name: str | None
-    artist_name: str | None
-    genre: str | None
 
 
 class Recommendations(BaseModel):
@@ -95,10 +82,83 @@ class Recommendations(BaseModel):
 
 
 class TrackRecommendations(Recommendations):
-    track: Track
+    track: TrackRecord  # type: ignore[valid-type]
+
+
+class Cluster(ClusterRef):
+    size: int
+    centroid: dict[str, float] = Field(description="the centroid in the features' original units")
+
+
+class Clusters(BaseModel):
+    model_version: str
+    clusters: list[Cluster]
+
+
+class ModelList(BaseModel):
+    models: list[dict[str, Any]] = Field(description="every published version, oldest first (or why it cannot be read)")
+    current: str | None = Field(description="the version the pointer names")
+    serving: str | None = Field(description="the version this process serves")
+
+
+class DatasetList(BaseModel):
+    datasets: list[dict[str, Any]] = Field(description="complete datasets, oldest first")
+
+
+class PointerMove(BaseModel):
+    version: str
+    previous: str | None
+    time: str
+    actor: str
+    reason: str
+
+
+class TrainingJobCreated(BaseModel):
+    job_id: str
+    url: str
+    created: bool = Field(description="false when an identical job was already queued or running")
+    dataset_id: str
+
+
+class TrainingJobState(BaseModel):
+    job_id: str
+    status: str = Field(description="RQ's status: queued, started, finished, failed, scheduled, ...")
+    stage: str | None
+    enqueued_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    result: dict[str, Any] | None
+    error: str | None
+
+
+class Readiness(BaseModel):
+    ready: bool
+    model_version: str | None
+    loaded_at: str | None
+    pointer: str | None
+    redis: dict[str, bool]
+    object_store: dict[str, bool]
+    last_reload_error: dict[str, Any] | None
 
 
 class ActivationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reason": "roll back: lower silhouette"}]})
 
     reason: str = Field("activated by an operator", min_length=1, max_length=500)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, machine-readable: invalid_input, track_not_found, model_not_loaded, ...")
+    message: str = Field(description="what was wrong, for a person")
+    details: dict[str, Any] = Field(description="the fields and values concerned")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer."""
+
+    error: ErrorDetail
+
+
+def error_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each status with its description and the one error body."""
+    return {status: {"description": description, "model": ErrorBody} for status, description in described.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from shared.settings import MusicrecSettings
+from services.api.neighbours import IndexKind
 
 
 class ApiSettings(MusicrecSettings):
@@ -26,10 +27,9 @@ class ApiSettings(MusicrecSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     # One INFO line per request (method, path, status, duration, request id).
     access_log: bool = True
-    # Catalog searches run on this many threads beside the event loop (the search releases
-    # the GIL); 0 runs them on the event loop itself: on 2 cores that costs about a fifth
-    # less CPU per request (no thread hand-off) and serves more requests per second.
-    search_threads: int = Field(0, ge=0, le=16)
+    # The nearest-neighbour index over the catalog: the compiled k-d tree ("kdtree"), or
+    # scipy's cKDTree ("scipy"); both give the same exact answers (services.api.neighbours).
+    neighbour_index: IndexKind = "kdtree"
 
     def _secret_values(self) -> dict[str, str]:
         values = super()._secret_values()

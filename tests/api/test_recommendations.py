@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from shared.bundle import load_bundle, write_bundle
 from shared.pointer import ModelPointer
-from shared.schema import FEATURE_NAMES
+from shared.schema import FEATURE_NAMES, TRACK_COLUMNS
 from shared.storage import ObjectStore
 from services.api.app import create_app
 from tools.synthetic_model import build_model, generate_tracks, publish_model
@@ -55,7 +55,7 @@ def test_answer_names_version_cluster_and_the_exact_nearest_tracks(client: TestC
     expected = brute_force(store, version, point, cluster, set())[:10]
     assert [t["track_id"] for t in body["tracks"]] == [track_id for track_id, _ in expected]
     assert [t["distance"] for t in body["tracks"]] == pytest.approx([d for _, d in expected], rel=1e-5)
-    assert set(body["tracks"][0]) == {"track_id", "track_name", "artist_name", "genre", "distance"}
+    assert set(body["tracks"][0]) == {*TRACK_COLUMNS, "distance"}
 
 
 def test_limit_defaults_to_five_and_allows_fifty(client: TestClient) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -26,23 +28,30 @@ from tools.synthetic_model import publish_model
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def served(env: dict, redis_client, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A real API process on a free port; yields its base URL and log file."""
+@contextmanager
+def api_process(env: dict, log: Path, **variables: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real API process on a free port; yields its base URL and the process."""
     port = stack.free_port()
-    log = tmp_path / "api.log"
     environment = {**os.environ, **env, "MUSICREC_OPERATOR_TOKEN": OPERATOR_TOKEN, "MUSICREC_RELOAD_POLL_SECONDS": "0.5",
-                   "MUSICREC_LOG_LEVEL": "WARNING", "MUSICREC_LOG_FORMAT": "json"}  # fmt: skip
+                   "MUSICREC_LOG_LEVEL": "WARNING", "MUSICREC_LOG_FORMAT": "json", **variables}  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "services.api", "--port", str(port)], cwd=ROOT, env=environment,
                                    stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         wait_until(lambda: stack.http_ok(f"http://127.0.0.1:{port}/healthz") or process.poll() is not None, 30, "the API")
         assert process.poll() is None, log.read_text()
-        yield f"http://127.0.0.1:{port}", log
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.terminate()
         process.wait(15)
+
+
+@pytest.fixture
+def served(env: dict, redis_client, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real API process on a free port; yields its base URL and log file."""
+    log = tmp_path / "api.log"
+    with api_process(env, log) as (url, _):
+        yield url, log
 
 
 def test_zero_failed_requests_while_the_pointer_flips_under_load(
@@ -107,7 +116,7 @@ def test_the_api_imports_neither_spark_nor_scikit_learn_nor_the_trainer() -> Non
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     modules = json.loads(result.stdout)
-    assert "services.api.model" in modules and "services.api.kdtree" in modules  # the probe saw the app
+    assert "services.api.model" in modules and "services.api.neighbours" in modules  # the probe saw the app
     forbidden = [m for m in modules if m.split(".")[0] in ("pyspark", "sklearn", "py4j") or m.startswith("services.trainer")]
     assert forbidden == []
 
@@ -134,3 +143,21 @@ def read_response(reader) -> tuple[int, dict]:
         name, _, value = line.decode().partition(":")
         headers[name.lower()] = value.strip()
     return status, json.loads(reader.read(int(headers["content-length"])))
+
+
+def test_every_access_line_is_written_in_order_by_a_normal_shutdown(env: dict, redis_client, tmp_path: Path) -> None:
+    log = tmp_path / "api.log"
+    with api_process(env, log, MUSICREC_LOG_LEVEL="INFO") as (url, process):
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sent = [f"order-{number:04d}" for number in range(300)]
+            for request_id in sent:
+                assert http.get("/healthz", headers={"X-Request-ID": request_id}).status_code == 200
+        process.send_signal(signal.SIGTERM)  # a normal shutdown, right after the last answer
+        assert process.wait(15) == -signal.SIGTERM  # uvicorn shuts down, then ends by the signal it got
+    records = [json.loads(line) for line in log.read_text().splitlines()]  # every line is one JSON object
+    access = [r for r in records if r["logger"] == "services.api.access"]
+    assert [r["request_id"] for r in access if r["request_id"].startswith("order-")] == sent
+    assert {"time", "level", "message", "method", "path", "status", "duration_ms"} <= set(access[-1])
+    assert access[-1]["message"] == "GET /healthz 200" and access[-1]["status"] == 200
+    after = [r["message"] for r in records[records.index(access[-1]) + 1 :]]
+    assert any("Finished server process" in message for message in after)  # the shutdown came after them all

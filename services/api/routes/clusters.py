@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from services.api.dependencies import current_model
-from services.api.model import ServingModel
+from services.api.dependencies import CurrentModel
+from services.api.schemas import Clusters, error_responses
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 
 
-@router.get("")
-async def list_clusters(model: ServingModel = Depends(current_model)) -> dict[str, Any]:
+@router.get("", response_model=Clusters, responses=error_responses({503: "no model is loaded yet"}))
+async def list_clusters(model: CurrentModel) -> dict[str, Any]:
     """Id, label, size and centroid (in the features' original units) of every cluster."""
     clusters = sorted(model.document.clusters, key=lambda c: c.id)
     return {

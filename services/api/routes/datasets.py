@@ -1,20 +1,21 @@
-"""``GET /v1/datasets``: complete datasets, newest last."""
+"""``GET /v1/datasets``: complete datasets, oldest first."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from shared.datasets import list_datasets
-from services.api.dependencies import Gateway, gateway
+from services.api.dependencies import GatewayDep
+from services.api.schemas import DatasetList, error_responses
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 SHOWN = ("dataset_id", "created_at", "rows_read", "rows_kept", "rows_rejected", "rejected_by_reason", "duplicates", "source")
 
 
-@router.get("")
-def list_complete_datasets(gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+@router.get("", response_model=DatasetList, responses=error_responses({503: "the object store is unreachable"}))
+def list_complete_datasets(gateway: GatewayDep) -> dict[str, Any]:
     """Datasets whose manifest exists (a failed or running ingest is not listed)."""
     return {"datasets": [{key: manifest.get(key) for key in SHOWN} for manifest in list_datasets(gateway.store)]}

@@ -5,28 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.responses import Response
 
-from services.api.dependencies import Gateway, gateway
+from services.api.dependencies import GatewayDep
 from services.api.responses import OrjsonResponse, error_response
+from services.api.schemas import Readiness, error_responses
 
 router = APIRouter(tags=["operations"])
 
 
-LIVE = b'{"status":"ok"}'
-
-
-@router.get("/healthz")
-async def healthz() -> Response:
+@router.get("/healthz", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
+async def healthz() -> dict[str, str]:
     """Liveness only: the process answers."""
-    return Response(LIVE, media_type="application/json")
-
-
-async def liveness(app: Any, body: bytes) -> bytes:
-    """The fast path's answer (:mod:`services.api.hot_routes`)."""
-    return LIVE
+    return {"status": "ok"}
 
 
 def _redis_reachable(client: redis.Redis) -> bool:
@@ -36,8 +29,8 @@ def _redis_reachable(client: redis.Redis) -> bool:
         return False
 
 
-@router.get("/readyz", responses={503: {"description": "no model is loaded yet"}})
-def readyz(gateway: Gateway = Depends(gateway)) -> Response:
+@router.get("/readyz", response_model=Readiness, responses=error_responses({503: "no model is loaded yet"}))
+def readyz(gateway: GatewayDep) -> Response:
     """200 once a model is loaded, with the version, Redis and MinIO reachability and the last reload error."""
     holder = gateway.holder
     model = holder.model
@@ -58,7 +51,7 @@ def readyz(gateway: Gateway = Depends(gateway)) -> Response:
     return OrjsonResponse(details)
 
 
-@router.get("/metrics", response_class=Response)
-async def metrics(gateway: Gateway = Depends(gateway)) -> Response:
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+async def metrics(gateway: GatewayDep) -> Response:
     """Requests, latency, the served model version, reloads and reload failures."""
     return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 
 from shared.bundle import ModelDocument, list_versions, load_bundle, read_model_document
 from shared.errors import MusicrecError
 from shared.ids import check_id
 from shared.pointer import ModelPointer
-from services.api.dependencies import Gateway, current_model, gateway, require_operator
-from services.api.model import ServingModel
-from services.api.schemas import ActivationRequest
+from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, CurrentModel, Gateway, GatewayDep
+from services.api.schemas import ActivationRequest, ModelList, PointerMove, error_responses
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +37,8 @@ def _published_model(gateway: Gateway, version: str) -> dict[str, Any]:
     return cached
 
 
-@router.get("")
-def list_models(gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+@router.get("", response_model=ModelList, responses=error_responses({503: "the object store is unreachable"}))
+def list_models(gateway: GatewayDep) -> dict[str, Any]:
     """Every published version, oldest first; ``current`` is what the pointer names."""
     versions = list_versions(gateway.store)
     try:
@@ -54,18 +53,26 @@ def list_models(gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
     }
 
 
-@router.get("/current")
-async def serving_model(model: ServingModel = Depends(current_model)) -> dict[str, Any]:
+@router.get("/current", response_model=dict[str, Any], responses=error_responses({503: "no model is loaded yet"}))
+async def serving_model(model: CurrentModel) -> dict[str, Any]:
     """The model this process answers recommendations with."""
     return public_model(model.document) | {"loaded_at": model.loaded_at}
 
 
 @router.post(
     "/{version}/activate",
-    dependencies=[Depends(require_operator)],
-    responses={404: {"description": "no such version"}, 409: {"description": "the bundle fails verification"}},
-)
-def activate(version: str, body: ActivationRequest = Body(default_factory=ActivationRequest), gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+    dependencies=OPERATOR,
+    response_model=PointerMove,
+    responses=OPERATOR_RESPONSES | error_responses({
+        404: "no such version",
+        409: "the bundle fails verification",
+        422: "the version or the body is malformed",
+        503: "Redis or the object store is unreachable",
+    }),
+)  # fmt: skip
+def activate(
+    version: str, gateway: GatewayDep, body: Annotated[ActivationRequest, Body(default_factory=ActivationRequest)]
+) -> dict[str, Any]:
     """Promote or roll back: verify the bundle, then move the pointer with a recorded reason."""
     check_id(version, "version")
     load_bundle(gateway.store, version)  # every sha256, the document and the catalog, or 404/409

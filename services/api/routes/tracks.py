@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Query
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Path, Query
+from starlette.responses import Response
 
 from services.api import recommend
-from services.api.dependencies import Gateway, current_model, gateway
-from services.api.model import ServingModel
-from services.api.responses import OrjsonResponse
-from services.api.schemas import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, TrackRecommendations
+from services.api.dependencies import CurrentModel
+from services.api.schemas import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, TrackRecommendations, error_responses
 
 router = APIRouter(prefix="/v1/tracks", tags=["recommendations"])
 
@@ -16,13 +18,16 @@ router = APIRouter(prefix="/v1/tracks", tags=["recommendations"])
 @router.get(
     "/{track_id}/recommendations",
     response_model=TrackRecommendations,
-    responses={404: {"description": "the current model's catalog lacks the track"}},
-)
+    responses=error_responses({
+        404: "the current model's catalog lacks the track",
+        422: "the limit is out of range",
+        503: "no model is loaded yet",
+    }),
+)  # fmt: skip
 async def more_like_track(
-    track_id: str = Path(max_length=512, examples=["6rqhFgbbKwnb9MLmUQDhG6"]),
-    limit: int = Query(LIMIT_DEFAULT, ge=LIMIT_MIN, le=LIMIT_MAX),
-    model: ServingModel = Depends(current_model),
-    gateway: Gateway = Depends(gateway),
-) -> OrjsonResponse:
+    track_id: Annotated[str, Path(max_length=512, examples=["6rqhFgbbKwnb9MLmUQDhG6"])],
+    model: CurrentModel,
+    limit: Annotated[int, Query(ge=LIMIT_MIN, le=LIMIT_MAX)] = LIMIT_DEFAULT,
+) -> Response:
     """The track's nearest neighbours in its cluster; never the track or another version of it."""
-    return OrjsonResponse(await recommend.for_track(model, track_id, limit, gateway.search))
+    return Response(orjson.dumps(recommend.for_track(model, track_id, limit)), media_type="application/json")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Body, Response
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
@@ -13,19 +13,30 @@ from shared.datasets import newest_dataset_id, read_dataset_manifest
 from shared.ids import check_id
 from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import redis_errors
-from services.api.dependencies import Gateway, gateway, require_operator
+from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, GatewayDep
 from services.api.errors import ApiError
+from services.api.schemas import TrainingJobCreated, TrainingJobState, error_responses
 
-router = APIRouter(prefix="/v1/training-jobs", tags=["training jobs"], dependencies=[Depends(require_operator)])
+router = APIRouter(prefix="/v1/training-jobs", tags=["training jobs"], dependencies=OPERATOR, responses=OPERATOR_RESPONSES)
 
 
 def _job_url(job_id: str) -> str:
     return f"{router.prefix}/{job_id}"
 
 
-@router.post("", status_code=202, responses={404: {"description": "the dataset is not published"}})
+@router.post(
+    "",
+    status_code=202,
+    response_model=TrainingJobCreated,
+    responses=error_responses({
+        400: "the body is not JSON",
+        404: "the dataset is not published",
+        422: "a parameter is unknown, malformed or out of range",
+        503: "Redis or the object store is unreachable",
+    }),
+)  # fmt: skip
 def start_training(
-    response: Response, body: TrainingParameters = Body(default_factory=TrainingParameters), gateway: Gateway = Depends(gateway)
+    response: Response, gateway: GatewayDep, body: Annotated[TrainingParameters, Body(default_factory=TrainingParameters)]
 ) -> dict[str, Any]:
     """Queue a training job for a dataset (default: the newest); an identical active job is reused."""
     if body.dataset_id is not None:
@@ -50,8 +61,14 @@ def _error_line(result: Result | None) -> str | None:
     return lines[-1].strip() if lines else None
 
 
-@router.get("/{job_id}", responses={404: {"description": "no such job (or it expired)"}})
-def training_job(job_id: str, gateway: Gateway = Depends(gateway)) -> dict[str, Any]:
+@router.get(
+    "/{job_id}",
+    response_model=TrainingJobState,
+    responses=error_responses({
+        404: "no such job (or it expired)", 422: "the job id is malformed", 503: "Redis is unreachable",
+    }),
+)  # fmt: skip
+def training_job(job_id: str, gateway: GatewayDep) -> dict[str, Any]:
     """Status (RQ's words), stage, times, result (once finished) and error (once failed)."""
     check_id(job_id, "job_id")
     with redis_errors(f"rq:job:{job_id}", "read"):
