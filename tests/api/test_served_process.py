@@ -122,7 +122,7 @@ def test_the_api_imports_neither_spark_nor_scikit_learn_nor_the_trainer() -> Non
 
 
 def test_responses_arrive_whole_on_kept_alive_pipelined_and_closed_connections(served: tuple[str, Path]) -> None:
-    """Each response goes out in one write: keep-alive, pipelining and closing lose nothing."""
+    """Kept-alive, pipelined and closed connections each get every response whole."""
     url, _ = served
     host, port = url.removeprefix("http://").split(":")
     request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
