@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import redis
@@ -25,25 +24,15 @@ TRAINING_QUEUE = "training"
 HISTORY_LIMIT = 1000
 
 
-@dataclass(frozen=True)
 class RedisKeys:
-    prefix: str = "musicrec:"
+    """The project's Redis keys and channel, under one prefix."""
 
-    @property
-    def datasets_latest(self) -> str:
-        return f"{self.prefix}datasets:latest"
-
-    @property
-    def model_current(self) -> str:
-        return f"{self.prefix}model:current"
-
-    @property
-    def model_history(self) -> str:
-        return f"{self.prefix}model:history"
-
-    @property
-    def model_updates(self) -> str:
-        return f"{self.prefix}model-updates"
+    def __init__(self, prefix: str = "musicrec:") -> None:
+        self.prefix = prefix
+        self.datasets_latest = f"{prefix}datasets:latest"
+        self.model_current = f"{prefix}model:current"  # the pointer
+        self.model_history = f"{prefix}model:history"
+        self.model_updates = f"{prefix}model-updates"  # a pub/sub channel
 
 
 KEYS = RedisKeys()

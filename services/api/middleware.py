@@ -42,16 +42,29 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics, access_log: bool = True) -> None:
+class HttpMiddleware:
+    """A pure ASGI middleware that handles HTTP requests and passes everything else (lifespan) on."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class RequestContextMiddleware(HttpMiddleware):
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics, access_log: bool = True) -> None:
+        super().__init__(app)
         self.metrics = metrics
         self.access_log = access_log
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         incoming = _header(scope, REQUEST_ID_HEADER)
         request_id = incoming.decode() if incoming and _WELL_FORMED_ID.match(incoming) else _new_request_id()
@@ -85,15 +98,12 @@ class RequestContextMiddleware:
                 )  # fmt: skip
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = max_body_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limit
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:

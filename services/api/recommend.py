@@ -18,7 +18,7 @@ from services.api.model import ServingModel
 from services.api.neighbours import ranked
 
 # Candidates asked for first beyond ``limit``, for versions of one song and other clusters' tracks.
-FIRST_EXTRA = 5
+FIRST_EXTRA = 2
 
 
 def nearest_tracks(model: ServingModel, point: np.ndarray, cluster: int, limit: int, skip_songs: Iterable[int]) -> list[tuple[int, float]]:

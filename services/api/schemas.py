@@ -159,6 +159,14 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """The ``responses=`` of a route: each status with its description and the one error body."""
-    return {status: {"description": description, "model": ErrorBody} for status, description in described.items()}
+# (status, why) of the refusals several routes document
+NOT_JSON = (400, "the body is not JSON")
+TOO_LARGE = (413, "the body is larger than the limit")
+NO_MODEL = (503, "no model is loaded yet")
+STORE_AWAY = (503, "the object store is unreachable")
+SERVICES_AWAY = (503, "Redis or the object store is unreachable")
+
+
+def error_responses(*described: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each (status, why) with the one error body."""
+    return {status: {"description": why, "model": ErrorBody} for status, why in described}

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.api.dependencies import CurrentModel
-from services.api.schemas import Clusters, error_responses
+from services.api.schemas import NO_MODEL, Clusters, error_responses
 
 router = APIRouter(prefix="/v1/clusters", tags=["clusters"])
 
 
-@router.get("", response_model=Clusters, responses=error_responses({503: "no model is loaded yet"}))
+@router.get("", response_model=Clusters, responses=error_responses(NO_MODEL))
 async def list_clusters(model: CurrentModel) -> dict[str, Any]:
     """Id, label, size and centroid (in the features' original units) of every cluster."""
     clusters = sorted(model.document.clusters, key=lambda c: c.id)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from services.api.dependencies import GatewayDep
 from services.api.responses import OrjsonResponse, error_response
-from services.api.schemas import Readiness, error_responses
+from services.api.schemas import NO_MODEL, Readiness, error_responses
 
 router = APIRouter(tags=["operations"])
 
@@ -29,7 +29,7 @@ def _redis_reachable(client: redis.Redis) -> bool:
         return False
 
 
-@router.get("/readyz", response_model=Readiness, responses=error_responses({503: "no model is loaded yet"}))
+@router.get("/readyz", response_model=Readiness, responses=error_responses(NO_MODEL))
 def readyz(gateway: GatewayDep) -> Response:
     """200 once a model is loaded, with the version, Redis and MinIO reachability and the last reload error."""
     holder = gateway.holder

@@ -12,7 +12,7 @@ from shared.errors import MusicrecError
 from shared.ids import check_id
 from shared.pointer import ModelPointer
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, CurrentModel, Gateway, GatewayDep
-from services.api.schemas import ActivationRequest, ModelList, PointerMove, error_responses
+from services.api.schemas import NO_MODEL, SERVICES_AWAY, STORE_AWAY, ActivationRequest, ModelList, PointerMove, error_responses
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def _published_model(gateway: Gateway, version: str) -> dict[str, Any]:
     return cached
 
 
-@router.get("", response_model=ModelList, responses=error_responses({503: "the object store is unreachable"}))
+@router.get("", response_model=ModelList, responses=error_responses(STORE_AWAY))
 def list_models(gateway: GatewayDep) -> dict[str, Any]:
     """Every published version, oldest first; ``current`` is what the pointer names."""
     versions = list_versions(gateway.store)
@@ -53,7 +53,7 @@ def list_models(gateway: GatewayDep) -> dict[str, Any]:
     }
 
 
-@router.get("/current", response_model=dict[str, Any], responses=error_responses({503: "no model is loaded yet"}))
+@router.get("/current", response_model=dict[str, Any], responses=error_responses(NO_MODEL))
 async def serving_model(model: CurrentModel) -> dict[str, Any]:
     """The model this process answers recommendations with."""
     return public_model(model.document) | {"loaded_at": model.loaded_at}
@@ -63,13 +63,9 @@ async def serving_model(model: CurrentModel) -> dict[str, Any]:
     "/{version}/activate",
     dependencies=OPERATOR,
     response_model=PointerMove,
-    responses=OPERATOR_RESPONSES | error_responses({
-        404: "no such version",
-        409: "the bundle fails verification",
-        422: "the version or the body is malformed",
-        503: "Redis or the object store is unreachable",
-    }),
-)  # fmt: skip
+    responses=OPERATOR_RESPONSES
+    | error_responses((404, "no such version"), (409, "the bundle fails verification"), (422, "the version or the body is malformed"), SERVICES_AWAY),
+)
 def activate(
     version: str, gateway: GatewayDep, body: Annotated[ActivationRequest, Body(default_factory=ActivationRequest)]
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from services.api import recommend
 from services.api.dependencies import CurrentModel
-from services.api.schemas import RecommendationRequest, Recommendations, error_responses
+from services.api.schemas import NO_MODEL, NOT_JSON, TOO_LARGE, RecommendationRequest, Recommendations, error_responses
 
 router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 
@@ -16,13 +16,8 @@ router = APIRouter(prefix="/v1/recommendations", tags=["recommendations"])
 @router.post(
     "",
     response_model=Recommendations,
-    responses=error_responses({
-        400: "the body is not JSON",
-        413: "the body is larger than the limit",
-        422: "a feature is missing, unknown, null, not a number or out of range",
-        503: "no model is loaded yet",
-    }),
-)  # fmt: skip
+    responses=error_responses(NOT_JSON, TOO_LARGE, (422, "a feature is missing, unknown, null, not a number or out of range"), NO_MODEL),
+)
 async def recommend_tracks(wanted: RecommendationRequest, model: CurrentModel) -> Response:
     """The nearest tracks of the cluster the features fall in, under the current model.
 

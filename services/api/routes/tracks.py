@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from services.api import recommend
 from services.api.dependencies import CurrentModel
-from services.api.schemas import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, TrackRecommendations, error_responses
+from services.api.schemas import NO_MODEL, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, TrackRecommendations, error_responses
 
 router = APIRouter(prefix="/v1/tracks", tags=["recommendations"])
 
@@ -18,12 +18,8 @@ router = APIRouter(prefix="/v1/tracks", tags=["recommendations"])
 @router.get(
     "/{track_id}/recommendations",
     response_model=TrackRecommendations,
-    responses=error_responses({
-        404: "the current model's catalog lacks the track",
-        422: "the limit is out of range",
-        503: "no model is loaded yet",
-    }),
-)  # fmt: skip
+    responses=error_responses((404, "the current model's catalog lacks the track"), (422, "the limit is out of range"), NO_MODEL),
+)
 async def more_like_track(
     track_id: Annotated[str, Path(max_length=512, examples=["6rqhFgbbKwnb9MLmUQDhG6"])],
     model: CurrentModel,

@@ -15,7 +15,7 @@ from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import redis_errors
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, GatewayDep
 from services.api.errors import ApiError
-from services.api.schemas import TrainingJobCreated, TrainingJobState, error_responses
+from services.api.schemas import NOT_JSON, SERVICES_AWAY, TrainingJobCreated, TrainingJobState, error_responses
 
 router = APIRouter(prefix="/v1/training-jobs", tags=["training jobs"], dependencies=OPERATOR, responses=OPERATOR_RESPONSES)
 
@@ -28,13 +28,8 @@ def _job_url(job_id: str) -> str:
     "",
     status_code=202,
     response_model=TrainingJobCreated,
-    responses=error_responses({
-        400: "the body is not JSON",
-        404: "the dataset is not published",
-        422: "a parameter is unknown, malformed or out of range",
-        503: "Redis or the object store is unreachable",
-    }),
-)  # fmt: skip
+    responses=error_responses(NOT_JSON, (404, "the dataset is not published"), (422, "a parameter is unknown, malformed or out of range"), SERVICES_AWAY),
+)
 def start_training(
     response: Response, gateway: GatewayDep, body: Annotated[TrainingParameters, Body(default_factory=TrainingParameters)]
 ) -> dict[str, Any]:
@@ -64,10 +59,8 @@ def _error_line(result: Result | None) -> str | None:
 @router.get(
     "/{job_id}",
     response_model=TrainingJobState,
-    responses=error_responses({
-        404: "no such job (or it expired)", 422: "the job id is malformed", 503: "Redis is unreachable",
-    }),
-)  # fmt: skip
+    responses=error_responses((404, "no such job (or it expired)"), (422, "the job id is malformed"), (503, "Redis is unreachable")),
+)
 def training_job(job_id: str, gateway: GatewayDep) -> dict[str, Any]:
     """Status (RQ's words), stage, times, result (once finished) and error (once failed)."""
     check_id(job_id, "job_id")
