@@ -12,8 +12,7 @@ from datetime import datetime, timezone
 
 from shared.errors import InvalidInput
 
-# What new_id() makes; operators may also name a dataset themselves with any safe id.
-GENERATED_PATTERN = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[0-9a-f]{6}$")
+# new_id() makes "<UTC time>Z-<6 hex digits>"; operators may also name a dataset themselves with any safe id.
 ID_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 ID_PATTERN = re.compile(ID_REGEX)
 
@@ -32,10 +31,3 @@ def check_id(value: str, what: str = "id") -> str:
             details={"field": what, "pattern": ID_REGEX},
         )
     return value
-
-
-def created_at(value: str) -> datetime:
-    """The creation time encoded in a generated id."""
-    if not GENERATED_PATTERN.match(value):
-        raise InvalidInput(f"{value!r} was not made by new_id(); it encodes no time")
-    return datetime.strptime(value.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=timezone.utc)

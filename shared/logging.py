@@ -17,7 +17,7 @@ import logging.handlers
 import queue
 import sys
 
-try:  # the same lines, written about twice as fast, where orjson is installed (the API)
+try:  # the same lines, written with orjson where it is installed (the API)
     from pythonjsonlogger.orjson import OrjsonFormatter as JsonFormatter
 except ImportError:
     from pythonjsonlogger.json import JsonFormatter

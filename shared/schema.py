@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable
 
 from shared.errors import InvalidInput
 
@@ -91,14 +91,3 @@ def validate_feature_names(names: Iterable[str]) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise InvalidInput(f"feature names repeat: {list(names)}")
     return names
-
-
-def check_feature_values(values: Mapping[str, float]) -> None:
-    """Raise :class:`InvalidInput` naming the first feature whose value is out of range."""
-    for name, value in values.items():
-        spec = FEATURES[name]
-        if not spec.contains(float(value)):
-            raise InvalidInput(
-                f"{name}={value!r} is outside {spec.describe()}",
-                details={"field": name, "minimum": spec.minimum, "maximum": spec.maximum},
-            )

@@ -23,8 +23,8 @@ class ColumnReader:
     """The values of one column at given rows, as Python values (None for a null).
 
     Text is decoded from the string array's offsets and data buffers (Arrow's documented
-    layout); numbers come from the array as NumPy values. Reading a few rows costs a fraction
-    of a microsecond per cell, a tenth of what a ``take`` costs.
+    layout); numbers come from the array as NumPy values. Reading a few rows this way costs
+    much less than a ``take`` (``docs/benchmarks.md``).
     """
 
     def __init__(self, column: pa.ChunkedArray | pa.Array) -> None:

@@ -16,8 +16,8 @@ leaves scattered over tens of megabytes. So each leaf also keeps its tracks as o
 feature (the feature's range in 256 steps, stored feature by feature so the loop over a
 leaf vectorises). From those bytes the search computes, for every track of a leaf, a lower
 bound of its distance (the distance to the step's interval), and reads the exact float32
-features only of the few tracks whose bound does not rule them out: a quarter of the
-memory traffic, and the same exact answer.
+features only of the few tracks whose bound does not rule them out: less memory
+traffic, and the same exact answer.
 
 The kernels are compiled by numba (cached on disk) and release the GIL.
 """

@@ -50,7 +50,6 @@ class Samples:
 @dataclass(frozen=True)
 class KSelection:
     k: int
-    requested: bool  # the caller named k; no candidates were scored
     scores: dict[int, float]  # held-out silhouette per candidate k
     sample_model: KMeans  # the chosen k fitted on the sample
 
@@ -128,7 +127,7 @@ def select_k(scaled: np.ndarray, samples: Samples, options: FitOptions) -> KSele
             scores[k] = float(silhouette_score(holdout_rows, labels)) if len(np.unique(labels)) > 1 else -1.0
     k = best_k(scores)
     log.info("selected k", extra={"k": k, "scores": scores})
-    return KSelection(k, False, scores, models[k])
+    return KSelection(k, scores, models[k])
 
 
 def fit(matrix: np.ndarray, options: FitOptions, k: int | None = None, clock: StageClock | None = None) -> FittedModel:
@@ -144,6 +143,6 @@ def fit(matrix: np.ndarray, options: FitOptions, k: int | None = None, clock: St
             selection = select_k(scaled, samples, options)
     with clock.stage("fitting"):
         if k is not None:
-            selection = KSelection(k, True, {}, fit_on_sample(scaled, samples, k, options, options.seed))
+            selection = KSelection(k, {}, fit_on_sample(scaled, samples, k, options, options.seed))
         final = kmeans(selection.k, options, options.seed, init=selection.sample_model.cluster_centers_).fit(scaled)
     return FittedModel(scaler, final, scaled, final.labels_.astype(np.int32), samples, selection)
