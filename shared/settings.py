@@ -53,7 +53,7 @@ class MusicrecSettings(BaseSettings):
 SettingsT = TypeVar("SettingsT", bound=MusicrecSettings)
 
 
-def entry_point_settings(cls: type[SettingsT], program: str, *, queued_logging: bool = False) -> SettingsT:
+def entry_point_settings(cls: type[SettingsT], program: str) -> SettingsT:
     """Read an entry point's settings and configure its logging (see :func:`shared.logging.configure_logging`).
 
     Invalid settings end the program with one message naming each bad variable, exit code 2.
@@ -65,5 +65,5 @@ def entry_point_settings(cls: type[SettingsT], program: str, *, queued_logging: 
     except ValidationError as exc:
         print(f"{program}: invalid settings:\n{exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level, settings.log_format, queued=queued_logging)
+    configure_logging(settings.log_level, settings.log_format)
     return settings

@@ -7,7 +7,6 @@ import sys
 
 import uvicorn
 
-from shared.logging import stop_logging
 from shared.settings import entry_point_settings
 from services.api.app import create_app
 from services.api.settings import ApiSettings
@@ -18,23 +17,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="address to listen on (default: MUSICREC_API_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default: MUSICREC_API_PORT, 8000)")
     args = parser.parse_args(argv)
-    # A line per request: records are queued and written by a thread of their own, in order.
-    settings = entry_point_settings(ApiSettings, "musicrec api", queued_logging=True)
-    try:
-        uvicorn.run(
-            create_app(settings),
-            host=args.host or settings.api_host,
-            port=args.port or settings.api_port,
-            loop="uvloop",
-            http="httptools",
-            access_log=False,  # the app writes its own access line, with the request id
-            log_config=None,
-            server_header=False,
-            proxy_headers=False,  # nothing reads the client address; the job URLs are relative
-            timeout_graceful_shutdown=10,
-        )
-    finally:
-        stop_logging()  # every queued line is written (the app's shutdown has done so already)
+    settings = entry_point_settings(ApiSettings, "musicrec api")
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # the app writes its own access line, with the request id
+        log_config=None,
+        server_header=False,
+        proxy_headers=False,  # nothing reads the client address; the job URLs are relative
+        timeout_graceful_shutdown=10,
+    )
     return 0
 
 

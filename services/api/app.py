@@ -9,7 +9,6 @@ from typing import AsyncIterator
 
 from fastapi import FastAPI
 
-from shared.logging import stop_logging
 from shared.pointer import connect
 from shared.storage import ObjectStore
 from services.api.dependencies import Gateway
@@ -49,7 +48,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
         finally:
             await asyncio.to_thread(reloader.stop)
             client.close()
-            stop_logging()  # queued log lines are written now: after a signal, uvicorn ends the process by it
 
     app = FastAPI(
         title="musicrec API",

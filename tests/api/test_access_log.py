@@ -1,24 +1,17 @@
-"""Queued logging (the API's): every record as one JSON line, in order, none lost at the end."""
+"""The JSON log: every record one line with its extra fields and traceback, in order, from any thread."""
 
 import io
 import json
 import logging
 import threading
 
-import pytest
-
-from shared.logging import configure_logging, stop_logging
+from shared.logging import configure_logging
 
 
-@pytest.fixture
-def queued_json() -> io.StringIO:
+def test_records_from_many_threads_arrive_whole_and_in_each_threads_order() -> None:
     stream = io.StringIO()
-    configure_logging("INFO", "json", stream, queued=True)
-    yield stream
-    stop_logging()
+    configure_logging("INFO", "json", stream)
 
-
-def test_records_from_many_threads_arrive_whole_and_in_each_threads_order(queued_json: io.StringIO) -> None:
     def write(thread: int) -> None:
         for number in range(500):
             logging.getLogger("services.api.access").info("line %d", number, extra={"thread_no": thread, "number": number})
@@ -28,26 +21,20 @@ def test_records_from_many_threads_arrive_whole_and_in_each_threads_order(queued
         thread.start()
     for thread in threads:
         thread.join()
-    stop_logging()  # writes what is still queued
-    lines = [json.loads(line) for line in queued_json.getvalue().splitlines()]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert len(lines) == 2000
     for thread in range(4):
         assert [r["number"] for r in lines if r["thread_no"] == thread] == list(range(500))
     assert lines[0]["message"].startswith("line ") and {"time", "level", "logger"} <= set(lines[0])
 
 
-def test_a_traceback_and_the_extra_fields_survive_the_queue(queued_json: io.StringIO) -> None:
+def test_a_traceback_and_the_extra_fields_are_in_the_line() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", "json", stream)
     try:
         raise RuntimeError("boom")
     except RuntimeError:
         logging.getLogger("services.api.middleware").exception("unhandled error", extra={"request_id": "r-1"})
-    stop_logging()
-    [record] = [json.loads(line) for line in queued_json.getvalue().splitlines()]
+    [record] = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert record["message"] == "unhandled error" and record["request_id"] == "r-1"
     assert "RuntimeError: boom" in record["exc_info"] and "Traceback" in record["exc_info"]
-
-
-def test_after_the_listener_stops_records_are_written_directly(queued_json: io.StringIO) -> None:
-    stop_logging()
-    logging.getLogger("late").warning("after shutdown")
-    assert json.loads(queued_json.getvalue().splitlines()[-1])["message"] == "after shutdown"

@@ -145,7 +145,7 @@ def read_response(reader) -> tuple[int, dict]:
     return status, json.loads(reader.read(int(headers["content-length"])))
 
 
-def test_every_access_line_is_written_in_order_by_a_normal_shutdown(env: dict, redis_client, tmp_path: Path) -> None:
+def test_every_access_line_is_written_in_order_before_a_normal_shutdown_ends(env: dict, redis_client, tmp_path: Path) -> None:
     log = tmp_path / "api.log"
     with api_process(env, log, MUSICREC_LOG_LEVEL="INFO") as (url, process):
         with httpx.Client(base_url=url, timeout=10) as http:
