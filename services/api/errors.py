@@ -89,8 +89,9 @@ def _field_range(name: str) -> dict[str, Any]:
 
 
 def _describe(error: Mapping[str, Any]) -> dict[str, Any]:
-    where = [str(part) for part in error.get("loc", ())[1:]]
-    field = ".".join(where) or "body"
+    location = [str(part) for part in error.get("loc", ())]
+    where = location[1:]  # after "body", "query" or "path"
+    field = ".".join(where) or (location[0] if location else "body")
     described: dict[str, Any] = {"field": field, "message": error.get("msg", "invalid"), "type": error.get("type")}
     if error.get("type") == "extra_forbidden":
         if where[:1] == ["features"]:

@@ -13,6 +13,9 @@ from shared.datasets import dataset_manifest_sha256, load_table, newest_dataset_
 from shared.errors import InvalidInput
 from shared.ids import check_id
 from shared.schema import TRACK_COLUMNS
+
+# What every dataset a model is trained on must have, besides the features it uses.
+REQUIRED_COLUMNS = ("track_id", "track_name", "artist_name")
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -43,13 +46,14 @@ def load_training_data(store: ObjectStore, dataset_id: str, features: Sequence[s
     """Read a published dataset; refuse one without rows or with unusable feature values."""
     manifest = read_dataset_manifest(store, dataset_id)
     digest = dataset_manifest_sha256(store, dataset_id)
-    columns = [*TRACK_COLUMNS, *features]
     declared = manifest.get("schema")
     if isinstance(declared, dict):
-        absent = [c for c in columns if c not in declared]
+        absent = [c for c in (*REQUIRED_COLUMNS, *features) if c not in declared]
         if absent:
             raise InvalidInput(f"dataset {dataset_id!r} has no column(s) {absent}", details={"dataset_id": dataset_id})
-    table = load_table(store, dataset_id, columns)
+        table = load_table(store, dataset_id, [c for c in declared if c in TRACK_COLUMNS or c in features])
+    else:
+        table = load_table(store, dataset_id)
     if table.num_rows == 0:
         raise InvalidInput(
             f"dataset {dataset_id!r} is empty: it has no rows to train on "
@@ -58,7 +62,19 @@ def load_training_data(store: ObjectStore, dataset_id: str, features: Sequence[s
         )
     matrix = np.column_stack([_finite_column(table, name, dataset_id) for name in features])
     log.info("loaded dataset", extra={"dataset_id": dataset_id, "rows": table.num_rows, "features": list(features)})
-    return TrainingData(dataset_id, manifest, digest, tuple(features), table.select(list(TRACK_COLUMNS)), matrix)
+    return TrainingData(dataset_id, manifest, digest, tuple(features), track_records(table), matrix)
+
+
+def track_records(table: pa.Table) -> pa.Table:
+    """The dataset's track columns (those of :data:`TRACK_COLUMNS` it has); a dataset without a
+    ``genres`` list gets one from its ``genre`` (one label, or none)."""
+    tracks = table.select([c for c in TRACK_COLUMNS if c in table.column_names])
+    if "genres" not in tracks.column_names and "genre" in tracks.column_names:
+        genre = tracks.column("genre").combine_chunks()
+        offsets = np.concatenate([[0], np.cumsum(np.asarray(genre.is_valid()), dtype=np.int32)]).astype(np.int32)
+        genres = pa.ListArray.from_arrays(pa.array(offsets), genre.drop_null(), mask=genre.is_null())
+        tracks = tracks.append_column("genres", genres)
+    return tracks
 
 
 def _finite_column(table: pa.Table, name: str, dataset_id: str) -> np.ndarray:
