@@ -81,13 +81,19 @@ METADATA_RANGES: dict[str, tuple[float | None, float | None]] = {
     "popularity": (0, 100),
     "key": (0, 11),
     "mode": (0, 1),
-    "duration_ms": (1, None),
+    "duration_ms": (1, 86_400_000),  # a day
     "time_signature": (0, 7),
     "year": (1900, 2100),
 }
 
 # Columns of a cleaned dataset, in order: metadata then features (all features are doubles).
 DATASET_COLUMNS: tuple[str, ...] = tuple(METADATA_COLUMNS) + FEATURE_NAMES
+
+
+def json_integer(value: object) -> object:
+    """A before-validator for strict integer fields: an integer as JSON Schema has it is 3 or 3.0
+    (never "3", 3.5 or true), so 3.0 becomes 3."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def validate_feature_names(names: Iterable[str]) -> tuple[str, ...]:

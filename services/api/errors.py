@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from shared.errors import (
     BundleIntegrityError,
@@ -137,9 +138,23 @@ def _api_error(_: Request, exc: ApiError) -> Response:
 def _http_exception(request: Request, exc: HTTPException) -> Response:
     code = STATUS_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code in (404, 405) and message in ("Not Found", "Method Not Allowed"):
         message = f"{message.lower()}: {request.method} {request.url.path}"
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(exc.status_code, code, message, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes at the request's path take (each route knows only its own)."""
+    methods = {
+        method
+        for route in request.app.router.routes
+        if route.matches(request.scope)[0] != Match.NONE
+        for method in getattr(route, "methods", None) or ()
+    }
+    return sorted(methods)
 
 
 def internal_error(request_id: str | None) -> tuple[int, str, str]:

@@ -1,9 +1,9 @@
 """Search of the served catalog's track names and artists, built when a model loads.
 
 Names and queries are compared in one normal form (:func:`normal_form`): Unicode compatibility
-decomposition, accents and other combining marks dropped, lower case, punctuation as spaces,
-runs of spaces as one. So "Beyoncé", "BEYONCE" and "beyonce!" are one name, and a name in
-another script (東京, an emoji) is found by its own characters.
+decomposition, accents and other combining marks and apostrophes dropped, lower case, other
+punctuation as spaces, runs of spaces as one. So "Beyoncé", "BEYONCE" and "beyonce!" are one
+name, "Don't" is "dont", and a name in another script (東京, an emoji) is found by its own characters.
 
 A track matches a query when its name is the query (rank 0), when its name starts with it
 (rank 1), or when every word of the query is a word of its name or of its artist's (rank 2);
@@ -26,7 +26,7 @@ LAST = "\U0010ffff"  # sorts after every character: the end of a prefix's range
 def normal_form(names: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Every name in the normal form the index compares (see the module docstring)."""
     decomposed = pc.utf8_normalize(names, form="NFKD")
-    plain = pc.replace_substring_regex(decomposed, pattern=r"\p{Mn}+", replacement="")
+    plain = pc.replace_substring_regex(decomposed, pattern=r"[\p{Mn}'’ʼ`]+", replacement="")  # marks, apostrophes
     spaced = pc.replace_substring_regex(pc.utf8_lower(plain), pattern=r"[\p{P}\s]+", replacement=" ")
     normal = pc.utf8_trim(spaced, characters=" ")
     return normal.combine_chunks() if isinstance(normal, pa.ChunkedArray) else normal

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator, model_validator
 
 from shared.errors import InvalidInput
-from shared.schema import AUDIO_FEATURES, FEATURES, METADATA_RANGES, TUNABLE_METADATA, FeatureRange
+from shared.schema import AUDIO_FEATURES, FEATURES, METADATA_RANGES, TUNABLE_METADATA, FeatureRange, json_integer
 
 SEEDS_MAX = 5
 LIMIT_MIN, LIMIT_MAX = 1, 100
@@ -59,50 +59,51 @@ FeatureValues = create_model(
 )
 
 
-def _tunable_field(word: str, name: str) -> Any:
+def _tunable_field(word: str, name: str, strict: bool) -> Any:
     low, high = TUNABLE_RANGES[name]
     unit = FEATURES[name].unit if name in FEATURES else ""
     allowed = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
     return (
         float | None,
-        Field(None, ge=low, le=high, allow_inf_nan=False,
+        Field(None, ge=low, le=high, allow_inf_nan=False, strict=strict,
               description=f"{name}: {TUNABLE_WORDS[word]}{f' ({unit})' if unit else ''}, {allowed}"),
     )  # fmt: skip
 
 
 def _seeds(what: str) -> Any:
-    return Field(default_factory=list, max_length=SEEDS_MAX, description=f"{what}, comma-separated or repeated")
+    return (list[str], Field(default_factory=list, max_length=SEEDS_MAX, description=f"{what}, comma-separated or repeated"))
 
 
-TunableFields = create_model(
-    "TunableFields",
-    **{f"{word}_{name}": _tunable_field(word, name) for name in TUNABLE_RANGES for word in TUNABLE_WORDS},
-)
+def tuning_fields(strict: bool) -> dict[str, Any]:
+    """The fields of a request (see the module docstring): parsed from text in a query, taken as
+    their JSON types only (``strict``) in a body."""
+    return {
+        "seed_tracks": _seeds("seed track ids (or spotify:track: URIs)"),
+        "seed_artists": _seeds("seed artist ids (or spotify:artist: URIs)"),
+        "seed_genres": _seeds("seed genres (GET /v1/recommendations/available-genre-seeds)"),
+        **{f"{word}_{name}": _tunable_field(word, name, strict) for name in TUNABLE_RANGES for word in TUNABLE_WORDS},
+        "limit": (int, Field(20, ge=LIMIT_MIN, le=LIMIT_MAX, strict=strict, description="how many tracks to return")),
+        "max_per_artist": (int | None, Field(None, ge=1, strict=strict, description="at most this many tracks of one artist (default: no cap)")),
+        "exclude_track_ids": (list[str], Field(default_factory=list, max_length=EXCLUDE_MAX, description="tracks (and their other versions) never to return")),
+        "same_cluster": (bool, Field(False, strict=strict, description="only tracks of the query's cluster (default: the whole catalog)")),
+    }  # fmt: skip
 
 
-class Tuning(TunableFields):  # type: ignore[valid-type, misc]
-    """Seeds, targets, ranges and options of a recommendation (see the module docstring)."""
+class Tuning(BaseModel):
+    """Seeds, targets, ranges and options of a recommendation (see the module docstring); the
+    fields are those of :func:`tuning_fields`, in the subclasses."""
 
     model_config = ConfigDict(extra="forbid")
 
-    seed_tracks: list[str] = _seeds("seed track ids (or spotify:track: URIs)")
-    seed_artists: list[str] = _seeds("seed artist ids (or spotify:artist: URIs)")
-    seed_genres: list[str] = _seeds("seed genres (GET /v1/recommendations/available-genre-seeds)")
-    limit: int = Field(20, ge=LIMIT_MIN, le=LIMIT_MAX, description="how many tracks to return")
-    max_per_artist: int | None = Field(None, ge=1, description="at most this many tracks of one artist (default: no cap)")
-    exclude_track_ids: list[str] = Field(
-        default_factory=list, max_length=EXCLUDE_MAX, description="tracks (and their other versions) never to return"
-    )
-    same_cluster: bool = Field(False, description="only tracks of the query's cluster (default: the whole catalog)")
-
-    @field_validator("seed_tracks", "seed_artists", "seed_genres", "exclude_track_ids", mode="before")
+    @field_validator("seed_tracks", "seed_artists", "seed_genres", "exclude_track_ids", mode="before", check_fields=False)
     @classmethod
-    def _split(cls, values: Any) -> Any:
-        if isinstance(values, str):
-            values = [values]
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            return values  # the list[str] check says what is wrong
+    def _split(cls, values: Any, info: ValidationInfo) -> Any:
+        most = EXCLUDE_MAX if info.field_name == "exclude_track_ids" else SEEDS_MAX
+        if not isinstance(values, list) or len(values) > most or not all(isinstance(v, str) for v in values):
+            return values  # the list[str] check and its length say what is wrong
         return split_ids(values)
+
+    _whole_numbers = field_validator("limit", "max_per_artist", mode="before", check_fields=False)(json_integer)
 
     @model_validator(mode="after")
     def _ranges_and_seeds(self) -> "Tuning":
@@ -132,6 +133,10 @@ class Tuning(TunableFields):  # type: ignore[valid-type, misc]
         return {name: bound for name, bound in bounds.items() if bound != (None, None)}
 
 
+# One query value of an id list: an id, or several comma-separated (at least one that is not blank).
+IDS_VALUE = r"[^,\s]"
+
+
 def split_ids(values: list[str], most: int | None = None, field: str = "ids") -> list[str]:
     """``["a,b", "spotify:track:c"]`` as ``["a", "b", "c"]`` (blanks dropped); :class:`InvalidInput`
     naming ``field`` when there are more than ``most``."""
@@ -149,7 +154,7 @@ def _without_uri(value: str) -> str:
     return value
 
 
-class RecommendationParams(Tuning):
+class RecommendationParams(create_model("RecommendationQueryFields", __base__=Tuning, **tuning_fields(strict=False))):  # type: ignore[misc]
     """The query of ``GET /v1/recommendations``."""
 
     model_config = ConfigDict(
@@ -158,7 +163,7 @@ class RecommendationParams(Tuning):
     )
 
 
-class RecommendationRequest(Tuning):
+class RecommendationRequest(create_model("RecommendationFields", __base__=Tuning, **tuning_fields(strict=True))):  # type: ignore[misc]
     """The body of ``POST /v1/recommendations``: the same fields, and feature values as a query point."""
 
     model_config = ConfigDict(

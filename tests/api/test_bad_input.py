@@ -123,7 +123,7 @@ def test_an_empty_or_too_long_search_is_422(client: TestClient, q: str) -> None:
     error = error_of(client.get("/v1/search", params={"q": q}), 422, "invalid_input")
     assert error["details"]["errors"][0]["field"] == "q"
     error = error_of(client.get("/v1/search", params={"q": "song", "type": "album"}), 422, "invalid_input")
-    assert "album" in error["message"]
+    assert error["details"]["errors"][0]["field"] == "type.0" and "track|artist" in error["message"]
 
 
 def test_too_many_ids_are_422(client: TestClient) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import StringConstraints
 
 from services.api import recommend
 from services.api.dependencies import CurrentModel
 from services.api.model import ServingModel
 from services.api.schemas import AUDIO_FEATURE_FIELDS, NO_MODEL, AudioFeatures, AudioFeaturesList, error_responses
-from services.api.tuning import split_ids
+from services.api.tuning import IDS_VALUE, split_ids
 
 router = APIRouter(prefix="/v1/audio-features", tags=["tracks"])
 
@@ -30,7 +31,7 @@ def audio_features(model: ServingModel, track_ids: list[str]) -> list[dict[str, 
 
 @router.get("", response_model=AudioFeaturesList, responses=error_responses((422, f"no ids, or more than {IDS_MAX}"), NO_MODEL))
 async def several_audio_features(
-    model: CurrentModel, ids: Annotated[list[str], Query(description=f"1 to {IDS_MAX} track ids, comma-separated or repeated")]
+    model: CurrentModel, ids: Annotated[list[Annotated[str, StringConstraints(pattern=IDS_VALUE)]], Query(min_length=1, description=f"1 to {IDS_MAX} track ids, comma-separated or repeated")]
 ) -> dict[str, Any]:
     """Audio features of up to 100 tracks: one object per id, null for an id the catalog lacks."""
     return {"audio_features": audio_features(model, split_ids(ids, IDS_MAX))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 
 from shared.errors import InvalidInput
 from services.api.dependencies import CurrentModel
@@ -16,6 +17,7 @@ from services.api.tuning import split_ids
 router = APIRouter(prefix="/v1/search", tags=["search"])
 
 TYPES = ("track", "artist")
+TYPES_VALUE = r"^(track|artist)(,(track|artist))*$"
 QUERY_MAX = 200
 LIMIT_MAX, OFFSET_MAX = 50, 1000
 
@@ -57,7 +59,7 @@ def _known(popularity: float) -> int | None:
 async def search_catalog(
     model: CurrentModel,
     q: Annotated[str, Query(min_length=1, max_length=QUERY_MAX, pattern=r"\S", description="words of a track name or an artist's name; case, accents and punctuation do not matter")],
-    kinds: Annotated[list[str], Query(alias="type", description="track, artist, or both (comma-separated or repeated)")] = ["track", "artist"],  # noqa: B006
+    kinds: Annotated[list[Annotated[str, StringConstraints(pattern=TYPES_VALUE)]], Query(alias="type", description="track, artist, or both (comma-separated or repeated)")] = ["track", "artist"],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=LIMIT_MAX)] = 20,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> dict[str, Any]:

@@ -15,21 +15,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from services.api import recommend
 from services.api.dependencies import CurrentModel
 from services.api.model import ServingModel
 from services.api.routes.audio_features import audio_features
-from services.api.routes.search import LIMIT_MAX as SEARCH_LIMIT_MAX, OFFSET_MAX, QUERY_MAX, search, search_types
+from services.api.routes.search import LIMIT_MAX as SEARCH_LIMIT_MAX, OFFSET_MAX, QUERY_MAX, TYPES_VALUE, search, search_types
 from services.api.routes.tracks import IDS_MAX
 from services.api.schemas import NO_MODEL, error_responses
-from services.api.tuning import RecommendationParams, split_ids
+from services.api.tuning import IDS_VALUE, RecommendationParams, split_ids
 
 router = APIRouter(prefix="/spotify/v1", tags=["spotify-compatible"])
 
-Market = Annotated[str | None, Query(description="accepted and ignored: the catalog has no markets")]
-Ids = Annotated[list[str], Query(description=f"1 to {IDS_MAX} ids or URIs, comma-separated")]
+MARKET = r"^([A-Z]{2}|from_token)$"  # an ISO 3166-1 alpha-2 code, as Spotify takes it
+Market = Annotated[str | None, Query(pattern=MARKET, description="accepted and ignored: the catalog has no markets")]
+Ids = Annotated[list[Annotated[str, StringConstraints(pattern=IDS_VALUE)]], Query(min_length=1, description=f"1 to {IDS_MAX} ids or URIs, comma-separated")]
 
 
 class SpotifyRecommendationParams(RecommendationParams):
@@ -37,7 +38,7 @@ class SpotifyRecommendationParams(RecommendationParams):
 
     model_config = ConfigDict(extra="forbid")
 
-    market: str | None = Field(None, description="accepted and ignored: the catalog has no markets")
+    market: str | None = Field(None, pattern=MARKET, description="accepted and ignored: the catalog has no markets")
 
 
 def spotify_track(track: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +131,7 @@ async def search_catalog(
     request: Request,
     model: CurrentModel,
     q: Annotated[str, Query(min_length=1, max_length=QUERY_MAX, pattern=r"\S")],
-    kinds: Annotated[list[str], Query(alias="type", description="track and/or artist, comma-separated")],
+    kinds: Annotated[list[Annotated[str, StringConstraints(pattern=TYPES_VALUE)]], Query(alias="type", description="track and/or artist, comma-separated")],
     limit: Annotated[int, Query(ge=1, le=SEARCH_LIMIT_MAX)] = 20,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
     market: Market = None,

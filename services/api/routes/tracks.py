@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from pydantic import StringConstraints
 from starlette.responses import Response
 
 from services.api import recommend
 from services.api.dependencies import CurrentModel
 from services.api.routes.recommendations import answer
 from services.api.schemas import NO_MODEL, TrackList, TrackRecommendations, TrackRecord, error_responses
-from services.api.tuning import LIMIT_MAX, LIMIT_MIN, Tuning, split_ids
+from services.api.tuning import IDS_VALUE, LIMIT_MAX, LIMIT_MIN, RecommendationParams, split_ids
 
 router = APIRouter(prefix="/v1/tracks", tags=["tracks"])
 
 IDS_MAX = 100
 TrackId = Annotated[str, Path(max_length=512, examples=["6rqhFgbbKwnb9MLmUQDhG6"])]
-Ids = Annotated[list[str], Query(description=f"1 to {IDS_MAX} track ids, comma-separated or repeated")]
+Ids = Annotated[list[Annotated[str, StringConstraints(pattern=IDS_VALUE)]], Query(min_length=1, description=f"1 to {IDS_MAX} track ids, comma-separated or repeated")]
 UNKNOWN = (404, "the current model's catalog lacks the track")
 
 
@@ -47,5 +48,5 @@ async def more_like_track(
 ) -> Response:
     """More like a catalog track (``GET /v1/recommendations?seed_tracks=<id>``): never the track or another version of it."""
     seed = recommend.track_record(model, track_id)
-    found = recommend.recommend(model, Tuning(seed_tracks=[track_id], limit=limit, same_cluster=same_cluster))
+    found = recommend.recommend(model, RecommendationParams(seed_tracks=[track_id], limit=limit, same_cluster=same_cluster))
     return answer({"track": seed, **found})
