@@ -71,7 +71,7 @@ def test_explicit_k_features_and_newest_dataset(
     assert (bundle.model.k, bundle.model.features) == (3, features)
     assert bundle.model.params["k_requested"] == 3 and bundle.model.params["seed"] == 7
     assert bundle.model.metrics["k_selection"] == {}
-    assert bundle.catalog.column_names[-5:] == features
+    assert bundle.catalog.column_names[-5:] == [f"scaled_{f}" for f in features]
     for cluster in bundle.model.clusters:
         assert set(cluster.centroid) == set(features)
         assert 30 <= cluster.centroid["tempo"] <= 250  # original units, not scaled
