@@ -89,10 +89,23 @@ def _field_range(name: str) -> dict[str, Any]:
     return {}
 
 
-def _describe(error: Mapping[str, Any]) -> dict[str, Any]:
+class InvalidQuery(Exception):
+    """Query parameters that their model refused (its pydantic errors, located within the query)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("invalid query parameters")
+        self.errors = errors
+
+
+def _describe(error: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+    """A validation error for the client; its location starts with its source ("body", "query",
+    "path") unless ``source`` says where it is."""
     location = [str(part) for part in error.get("loc", ())]
-    where = location[1:]  # after "body", "query" or "path"
-    field = ".".join(where) or (location[0] if location else "body")
+    if source is None:
+        source, where = (location[0] if location else "body"), location[1:]
+    else:
+        where = location
+    field = ".".join(where) or source
     described: dict[str, Any] = {"field": field, "message": error.get("msg", "invalid"), "type": error.get("type")}
     if error.get("type") == "extra_forbidden":
         if where[:1] == ["features"]:
@@ -120,7 +133,14 @@ def _validation_error(_: Request, exc: RequestValidationError) -> Response:
         reason = f"{(malformed.get('ctx') or {}).get('error', 'not valid JSON')}{_where(exc.body, position)}"
         details = {"reason": reason} | ({"position": position} if isinstance(position, int) else {})
         return error_response(400, "malformed_json", f"the request body is not valid JSON: {reason}", details)
-    described = [_describe(e) for e in errors]
+    return _invalid([_describe(e) for e in errors])
+
+
+def _invalid_query(_: Request, exc: InvalidQuery) -> Response:
+    return _invalid([_describe(e, "query") for e in exc.errors])
+
+
+def _invalid(described: list[dict[str, Any]]) -> Response:
     message = "; ".join(
         f"{d['field']}: {d['message']}" + (f" (allowed: {d['allowed']})" if "allowed" in d else "") for d in described
     )
@@ -164,6 +184,7 @@ def internal_error(request_id: str | None) -> tuple[int, str, str]:
 
 HANDLERS = {
     RequestValidationError: _validation_error,
+    InvalidQuery: _invalid_query,
     MusicrecError: _musicrec_error,
     ApiError: _api_error,
     HTTPException: _http_exception,

@@ -69,8 +69,8 @@ def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
     labels = {c.id: c.label for c in document.clusters}
     catalog = ServingCatalog(bundle.catalog, points)
-    search = SearchIndex(bundle.catalog.column("track_name"), bundle.catalog.column("artist_name"),
-                         catalog.numbers["popularity"], catalog.artist_of_row, catalog.artist_names)  # fmt: skip
+    search = SearchIndex(bundle.catalog.column("track_name").to_pylist(), catalog.numbers["popularity"],
+                         catalog.artist_of_row, catalog.artist_names)  # fmt: skip
     return ServingModel(
         version=bundle.version,
         document=document,

@@ -35,6 +35,7 @@ from services.api.tuning import Tuning
 
 FIRST_EXTRA = 2  # candidates asked for first beyond ``limit``, for versions of one song and filtered tracks
 SCAN_AT_MOST = 20_000  # filters leaving at most this many candidates: score them all at once
+BOX_SLACK = 1e-6  # relative; float32 rounding of the scaled points is 2**-24
 
 
 @dataclass(frozen=True)
@@ -166,14 +167,32 @@ def choose(model: ServingModel, query: Query, rows: np.ndarray, score: np.ndarra
     return chosen
 
 
+def box(model: ServingModel, query: Query) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The ranges of the model's features as a box in the scaled space, a little wider than the
+    ranges (float32 points): it only spares the index tracks no filter would pass."""
+    filtered = [(at, query.ranges[name]) for at, name in enumerate(model.features) if name in query.ranges]
+    if not filtered:
+        return None, None
+    low, high = np.full(len(model.features), -np.inf), np.full(len(model.features), np.inf)
+    for at, (lowest, highest) in filtered:
+        if lowest is not None:
+            bound = (lowest - model.mean[at]) / model.scale[at]
+            low[at] = bound - BOX_SLACK * (1 + abs(bound))
+        if highest is not None:
+            bound = (highest - model.mean[at]) / model.scale[at]
+            high[at] = bound + BOX_SLACK * (1 + abs(bound))
+    return low, high
+
+
 def nearest(model: ServingModel, query: Query, mask: np.ndarray | None) -> list[tuple[int, float]]:
     """The answer's (row, score), exactly as scoring every candidate would give."""
     if mask is not None and np.count_nonzero(mask) <= SCAN_AT_MOST:
         rows = np.flatnonzero(mask)
         distances = np.sqrt(((model.points[rows].astype(np.float64) - query.point) ** 2).sum(axis=1))
         return choose(model, query, rows, scores(model, query, rows, distances))
+    low, high = box(model, query)
     seen_rows, seen_scores, chosen = [], [], []
-    for rows, distances in ranked(model.index, query.point, first=query.limit + FIRST_EXTRA):
+    for rows, distances in ranked(model.index, query.point, query.limit + FIRST_EXTRA, low, high):
         farthest = distances[-1]
         keep = mask[rows] if mask is not None else (model.cluster_of_row[rows] == query.cluster if query.same_cluster else None)
         if keep is not None:

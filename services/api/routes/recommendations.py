@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from services.api import recommend
-from services.api.dependencies import CurrentModel
+from services.api.dependencies import CurrentModel, query_model, query_parameters
 from services.api.schemas import NO_MODEL, NOT_JSON, TOO_LARGE, GenreSeeds, Recommendations, error_responses
 from services.api.tuning import RecommendationParams, RecommendationRequest
 
@@ -27,8 +27,8 @@ def answer(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-@router.get("", response_model=Recommendations, responses=error_responses(*REFUSALS))
-async def recommendations(model: CurrentModel, wanted: Annotated[RecommendationParams, Query()]) -> Response:
+@router.get("", response_model=Recommendations, responses=error_responses(*REFUSALS), openapi_extra=query_parameters(RecommendationParams))
+async def recommendations(model: CurrentModel, wanted: Annotated[RecommendationParams, Depends(query_model(RecommendationParams))]) -> Response:
     """Tracks like 1 to 5 seeds (tracks, artists, genres), tuned by ``target_``, ``min_`` and ``max_``
     values of the audio features and of popularity, year, duration_ms, key, mode and time_signature.
 

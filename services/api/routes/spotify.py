@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ConfigDict, Field, StringConstraints
 
 from services.api import recommend
-from services.api.dependencies import CurrentModel
+from services.api.dependencies import CurrentModel, query_model, query_parameters
 from services.api.model import ServingModel
 from services.api.routes.audio_features import audio_features
 from services.api.routes.search import LIMIT_MAX as SEARCH_LIMIT_MAX, OFFSET_MAX, QUERY_MAX, TYPES_VALUE, search, search_types
@@ -62,8 +62,14 @@ def spotify_audio_features(features: dict[str, Any] | None) -> dict[str, Any] | 
     return features | {"type": "audio_features", "uri": None, "track_href": None, "analysis_url": None}
 
 
-@router.get("/recommendations", responses=error_responses((422, "as GET /v1/recommendations"), NO_MODEL))
-async def recommendations(model: CurrentModel, wanted: Annotated[SpotifyRecommendationParams, Query()]) -> dict[str, Any]:
+@router.get(
+    "/recommendations",
+    responses=error_responses((422, "as GET /v1/recommendations"), NO_MODEL),
+    openapi_extra=query_parameters(SpotifyRecommendationParams),
+)
+async def recommendations(
+    model: CurrentModel, wanted: Annotated[SpotifyRecommendationParams, Depends(query_model(SpotifyRecommendationParams))]
+) -> dict[str, Any]:
     """``GET /v1/recommendations`` in the shape of Spotify's recommendations object."""
     found = recommend.recommend(model, wanted)
     seeds = [
