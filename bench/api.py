@@ -208,6 +208,17 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait(30)
 
 
+def settle(base: str, pointer: ModelPointer, timeout: float = 300) -> None:
+    """Wait until the API serves what the pointer names (the swaps' reloads are over)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
+            if json.loads(response.read()).get("model_version") == pointer.current():
+                return
+        time.sleep(0.5)
+    raise SystemExit(f"the API did not settle on {pointer.current()} within {timeout:.0f}s")
+
+
 def flip_pointer(pointer: ModelPointer, versions: list[str], every: float, stop: threading.Event, flips: list) -> None:
     while not stop.wait(every):
         target = versions[len(flips) % 2 == 0]
@@ -294,6 +305,7 @@ def main() -> int:
             swapping = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
             stop_flips.set()
             flipper.join()
+            settle(base, pointer)  # what follows measures a settled gateway
             busy_tuned = measured(api.pid, lambda: wrk(f"{base}/", args.connections, args.seconds, tuned))
             single_tuned = wrk(f"{base}/", 1, max(5, args.seconds // 2), tuned)
             narrow = wrk(f"{base}/", args.connections, max(5, args.seconds // 2), restrictive)

@@ -34,16 +34,14 @@ def check_id(value: str, what: str = "id") -> str:
     return value
 
 
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 DERIVED_ID_LENGTH = 22  # as Spotify's ids
+_TO_BASE62 = bytes(BASE62[byte % 62] for byte in range(256))
 
 
 def derived_id(*parts: str) -> str:
     """An id of 22 base-62 characters (the shape of a Spotify id) derived from ``parts``: the same
-    on every run and machine, and different for different parts (their sha256)."""
-    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest(), "big")
-    characters = []
-    for _ in range(DERIVED_ID_LENGTH):
-        number, digit = divmod(number, 62)
-        characters.append(BASE62[digit])
-    return "".join(characters)
+    on every run and machine, and different for different parts (each character is one byte of
+    their sha256, modulo 62)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return digest[:DERIVED_ID_LENGTH].translate(_TO_BASE62).decode()

@@ -39,7 +39,7 @@ class ColumnReader:
     """
 
     def __init__(self, column: pa.ChunkedArray | pa.Array) -> None:
-        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        array = one_array(column)
         self.array = array  # keeps the buffers alive
         self.kind = "text" if pa.types.is_string(array.type) else "list" if pa.types.is_list(array.type) else "number"
         self.valid = memoryview(np.asarray(array.is_valid()).view(np.uint8)) if array.null_count else None
@@ -66,6 +66,13 @@ class ColumnReader:
             valid = self.valid
             found = [value if valid[row] else None for value, row in zip(found, rows)]
         return found
+
+
+def one_array(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """The column as one array: its only chunk as it is (no copy), or its chunks joined."""
+    if isinstance(column, pa.Array):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def normalised(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -125,7 +132,7 @@ class ServingCatalog:
         self._genres(catalog, points)
 
     def _artists(self, catalog: pa.Table, points: np.ndarray) -> None:
-        encoded = pc.dictionary_encode(normalised(catalog.column("artist_name")).combine_chunks())
+        encoded = pc.dictionary_encode(one_array(normalised(catalog.column("artist_name"))))
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         known = np.flatnonzero(codes >= 0)
         names = encoded.dictionary.to_pylist()
@@ -137,7 +144,7 @@ class ServingCatalog:
         self.artist_names = self.columns["artist_name"].values(first_rows)  # as the artist's first track writes it
 
     def _genres(self, catalog: pa.Table, points: np.ndarray) -> None:
-        labels = catalog.column("genres").combine_chunks()
+        labels = one_array(catalog.column("genres"))
         rows = pc.list_parent_indices(labels).to_numpy().astype(np.int64)
         encoded = pc.dictionary_encode(normalised(pc.list_flatten(labels)))
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -187,7 +194,7 @@ def _mean_and_spread(values: np.ndarray) -> tuple[float, float]:
 
 def _float_values(column: pa.ChunkedArray) -> np.ndarray:
     """A numeric column as float64, NaN where it is null (no copy when it is float64 without nulls)."""
-    array = column.combine_chunks()
+    array = one_array(column)
     if pa.types.is_floating(array.type) and not array.null_count:
         return array.to_numpy().astype(np.float64, copy=False)
     return array.cast(pa.float64()).fill_null(np.nan).to_numpy()

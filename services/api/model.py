@@ -13,6 +13,7 @@ import numpy as np
 from shared.bundle import Bundle, ModelDocument
 from shared.errors import BundleIntegrityError
 from shared.manifest import utc_now
+from shared.schema import TRACK_COLUMNS
 from services.api.catalog import ServingCatalog
 from services.api.neighbours import IndexKind, NeighbourIndex, build_index
 from services.api.search import SearchIndex
@@ -68,8 +69,10 @@ def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
     if cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k:
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
     labels = {c.id: c.label for c in document.clusters}
-    catalog = ServingCatalog(bundle.catalog, points)
-    search = SearchIndex(bundle.catalog.column("track_name").to_pylist(), catalog.numbers["popularity"],
+    # one contiguous copy of the track columns, which every reader then views (the scaled columns are ``points``)
+    tracks = bundle.catalog.select(list(TRACK_COLUMNS)).combine_chunks()
+    catalog = ServingCatalog(tracks, points)
+    search = SearchIndex(tracks.column("track_name"), catalog.numbers["popularity"],
                          catalog.artist_of_row, catalog.artist_names)  # fmt: skip
     return ServingModel(
         version=bundle.version,

@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from services.api.catalog import one_array
+
 APOSTROPHES = frozenset("'’ʼ`")
 LAST = "\U0010ffff"  # sorts after every character: the end of a prefix's range
 
@@ -64,8 +66,29 @@ class Matches:
     total: int
 
 
-def normal_array(texts: Iterable[str | None]) -> pa.Array:
-    return pa.array([normal_text(t) if t is not None else None for t in texts], pa.string())
+# The ASCII characters whose normal form is not their lower case, from the one table: those it
+# drops, and those that are a gap between words.
+_ASCII_DROPPED = "".join(chr(code) for code in range(128) if _FORMS[code] == "")
+_ASCII_GAPS = "".join(chr(code) for code in range(128) if _FORMS[code] == " ")
+assert all(_FORMS[code] in ("", " ", chr(code).lower()) for code in range(128))
+
+
+def _character_class(characters: str) -> str:
+    return "[" + "".join(f"\\x{ord(c):02x}" for c in characters) + "]"
+
+
+def normal_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`normal_text` of every text (None stays None): the ASCII ones by the same table,
+    applied to the whole array at once; the others one by one."""
+    texts = one_array(texts)
+    plain = pc.replace_substring_regex(pc.ascii_lower(texts), pattern=_character_class(_ASCII_DROPPED) + "+", replacement="")
+    plain = pc.replace_substring_regex(plain, pattern=_character_class(_ASCII_GAPS) + "+", replacement=" ")
+    plain = pc.utf8_trim(plain, characters=" ")
+    other = pc.invert(pc.fill_null(pc.string_is_ascii(texts), True))
+    if not pc.any(other).as_py():
+        return plain
+    forms = [normal_text(text) for text in texts.filter(other).to_pylist()]
+    return pc.replace_with_mask(plain, other, pa.array(forms, pa.string()))
 
 
 class NameIndex:
@@ -92,7 +115,7 @@ class NameIndex:
         first[1:] = (codes[1:] != codes[:-1]) | (items[1:] != items[:-1])  # a word twice in one text counts once
         codes, items = codes[first], items[first]
         self.words = vocabulary.take(pa.array(np.argsort(word_rank)))  # sorted
-        self.postings = items  # per word, its items ascending
+        self.postings = items.astype(np.int32)  # per word, its items ascending
         self.word_starts = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(vocabulary)))])
 
     def _name_at(self, position: int) -> str:
@@ -153,10 +176,10 @@ class NameIndex:
 class SearchIndex:
     """The index of one model's catalog: tracks by name (and by their artist's words), artists by name."""
 
-    def __init__(self, track_names: list[str | None], popularity: np.ndarray, artist_of_row: np.ndarray,
+    def __init__(self, track_names: pa.ChunkedArray, popularity: np.ndarray, artist_of_row: np.ndarray,
                  artist_names: list[str | None]) -> None:  # fmt: skip
         """``artist_of_row``: each track's artist (-1: none), an index into ``artist_names``."""
-        names, artists = normal_array(track_names), normal_array(artist_names)
+        names, artists = normal_array(track_names), normal_array(pa.array(artist_names, pa.string()))
         track_artists = artists.take(pa.array(np.where(artist_of_row >= 0, artist_of_row, 0))) if len(artists) else names
         track_artists = pc.if_else(pa.array(artist_of_row >= 0), track_artists, pa.nulls(len(names), pa.string()))
         words = pc.binary_join_element_wise(pc.fill_null(names, ""), pc.fill_null(track_artists, ""), " ")
