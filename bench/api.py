@@ -305,7 +305,8 @@ def main() -> int:
             swapping = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
             stop_flips.set()
             flipper.join()
-            settle(base, pointer)  # what follows measures a settled gateway
+            for gateway_url in (base, *([scipy_base] if scipy else [])):
+                settle(gateway_url, pointer)  # what follows measures settled gateways (both follow the pointer)
             busy_tuned = measured(api.pid, lambda: wrk(f"{base}/", args.connections, args.seconds, tuned))
             single_tuned = wrk(f"{base}/", 1, max(5, args.seconds // 2), tuned)
             narrow = wrk(f"{base}/", args.connections, max(5, args.seconds // 2), restrictive)

@@ -94,7 +94,7 @@ def build_query(model: ServingModel, wanted: Tuning, seeds: list[Seed], features
                 details={"field": "features", "missing": missing, "required": model.features},
             )
         points.append(model.scaled(features))
-    point = np.mean(points, axis=0)
+    point = points[0].copy() if len(points) == 1 else np.mean(points, axis=0)
     soft = []
     for name, target in wanted.targets().items():
         if name in model.features:

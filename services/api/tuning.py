@@ -126,10 +126,14 @@ class Tuning(BaseModel):
         return [(kind, value) for field, kind in SEED_KINDS.items() for value in getattr(self, field)]
 
     def targets(self) -> dict[str, float]:
-        return {name: value for name in TUNABLE_RANGES if (value := getattr(self, f"target_{name}")) is not None}
+        """attribute -> target, in the order of :data:`TUNABLE_RANGES`."""
+        given = {field[7:] for field in self.model_fields_set if field.startswith("target_")}
+        return {name: value for name in TUNABLE_RANGES if name in given and (value := getattr(self, f"target_{name}")) is not None}
 
     def ranges(self) -> dict[str, tuple[float | None, float | None]]:
-        bounds = {name: (getattr(self, f"min_{name}"), getattr(self, f"max_{name}")) for name in TUNABLE_RANGES}
+        """attribute -> (minimum, maximum), either None where not given."""
+        given = {field[4:] for field in self.model_fields_set if field.startswith(("min_", "max_"))}
+        bounds = {name: (getattr(self, f"min_{name}"), getattr(self, f"max_{name}")) for name in TUNABLE_RANGES if name in given}
         return {name: bound for name, bound in bounds.items() if bound != (None, None)}
 
 
