@@ -202,7 +202,7 @@ def load_bundle(store: ObjectStore, version: str) -> Bundle:
     if absent:
         raise BundleIntegrityError(f"{store.uri(prefix)}/{CATALOG_FILE} lacks columns {absent}")
     try:
-        catalog = _conform(catalog, expected)
+        catalog = _conform(catalog, expected).combine_chunks()  # one array per column, the read's pieces let go
     except (pa.ArrowException, ValueError) as exc:
         raise BundleIntegrityError(f"{store.uri(prefix)}/{CATALOG_FILE} has columns of the wrong type: {exc}") from exc
     return Bundle(version, document, catalog, manifest)

@@ -69,8 +69,7 @@ def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
     if cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k:
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
     labels = {c.id: c.label for c in document.clusters}
-    # one contiguous copy of the track columns, which every reader then views (the scaled columns are ``points``)
-    tracks = bundle.catalog.select(list(TRACK_COLUMNS)).combine_chunks()
+    tracks = bundle.catalog.select(list(TRACK_COLUMNS))  # one array per column (load_bundle); the scaled ones are ``points``
     catalog = ServingCatalog(tracks, points)
     search = SearchIndex(tracks.column("track_name"), catalog.numbers["popularity"],
                          catalog.artist_of_row, catalog.artist_names)  # fmt: skip
