@@ -13,6 +13,7 @@ from shared.datasets import dataset_manifest_sha256, load_table, newest_dataset_
 from shared.errors import InvalidInput
 from shared.ids import check_id
 from shared.schema import TRACK_COLUMNS
+from services.trainer.genres import GENRES_COLUMN
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class TrainingData:
     manifest: dict[str, Any]
     manifest_sha256: str
     features: tuple[str, ...]
-    tracks: pa.Table  # TRACK_COLUMNS, one row per track
+    tracks: pa.Table  # TRACK_COLUMNS (and "genres" where the dataset has it), one row per track
     matrix: np.ndarray  # rows x features, original units, float64
 
     @property
@@ -43,8 +44,11 @@ def load_training_data(store: ObjectStore, dataset_id: str, features: Sequence[s
     """Read a published dataset; refuse one without rows or with unusable feature values."""
     manifest = read_dataset_manifest(store, dataset_id)
     digest = dataset_manifest_sha256(store, dataset_id)
-    columns = [*TRACK_COLUMNS, *features]
     declared = manifest.get("schema")
+    # every genre of each track too, where the dataset has them (see services.trainer.genres)
+    with_genres = isinstance(declared, dict) and GENRES_COLUMN in declared
+    track_columns = list(dict.fromkeys([*TRACK_COLUMNS, *([GENRES_COLUMN] if with_genres else [])]))
+    columns = [*track_columns, *features]
     if isinstance(declared, dict):
         absent = [c for c in columns if c not in declared]
         if absent:
@@ -58,7 +62,7 @@ def load_training_data(store: ObjectStore, dataset_id: str, features: Sequence[s
         )
     matrix = np.column_stack([_finite_column(table, name, dataset_id) for name in features])
     log.info("loaded dataset", extra={"dataset_id": dataset_id, "rows": table.num_rows, "features": list(features)})
-    return TrainingData(dataset_id, manifest, digest, tuple(features), table.select(list(TRACK_COLUMNS)), matrix)
+    return TrainingData(dataset_id, manifest, digest, tuple(features), table.select(track_columns), matrix)
 
 
 def _finite_column(table: pa.Table, name: str, dataset_id: str) -> np.ndarray:
