@@ -87,14 +87,14 @@ class TrackRecommendations(Recommendations):
 
 class LabelWord(BaseModel):
     feature: str
-    z: float = Field(description="the centroid's distance from the catalog mean, in standard deviations")
     word: str
+    z: float = Field(description="the centroid's distance from the catalog mean, in standard deviations")
 
 
 class ClusterGenre(BaseModel):
     genre: str
+    tracks: int = Field(description="how many of the cluster's tracks have this genre")
     share: float = Field(description="share of the cluster's tracks that have this genre")
-    tracks: int
     catalog_share: float = Field(description="share of the whole catalog's tracks that have this genre")
 
 
