@@ -21,7 +21,7 @@ that take the most of the total variance in original units, which dominate its d
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from sklearn.metrics import adjusted_rand_score, silhouette_score
@@ -38,14 +38,13 @@ DOMINANT_SHARE = 0.1  # of the total variance in original units
 DECIMALS = 6
 
 
-def variant_spaces(scaled: np.ndarray, matrix: np.ndarray, features: Sequence[str]) -> dict[str, np.ndarray | None]:
-    """Variant name -> the columns it clusters on (None: the full model's own, already fitted)."""
-    spaces: dict[str, np.ndarray | None] = {"full": None}
+def variant_spaces(scaled: np.ndarray, matrix: np.ndarray, features: Sequence[str]) -> Iterator[tuple[str, np.ndarray]]:
+    """(variant name, the columns it clusters on), one at a time (each is a copy of every row)."""
+    yield "full", scaled
     if len(features) > 1:
         for j, name in enumerate(features):
-            spaces[f"without {name}"] = np.delete(scaled, j, axis=1)
-    spaces["unscaled"] = matrix.astype(np.float32)
-    return spaces
+            yield f"without {name}", np.delete(scaled, j, axis=1)
+    yield "unscaled", matrix.astype(np.float32)
 
 
 def dominant_features(matrix: np.ndarray, features: Sequence[str]) -> dict[str, float]:
@@ -75,8 +74,7 @@ def ablation(
     pool_genres, pool_artists = genres.bits[pool], artists[pool]
     variants: dict[str, dict[str, Any]] = {}
     with threadpool_limits(1):
-        for name, space in variant_spaces(model.scaled, matrix, features).items():
-            space = model.scaled if space is None else space
+        for name, space in variant_spaces(model.scaled, matrix, features):
             pair = model.selection.models if name == "full" else fit_pair(space, samples, model.k, options)
             labels = pair[0].predict(space[held_out])
             figures: dict[str, Any] = {

@@ -39,14 +39,6 @@ class TrackGenres:
     def has_genre(self) -> np.ndarray:
         return self.first >= 0
 
-    def take(self, rows: np.ndarray) -> "TrackGenres":
-        """The genres of ``rows`` (in that order), renumbered 0..len(rows)-1."""
-        position = np.full(len(self.first), -1, np.int64)
-        position[rows] = np.arange(len(rows))
-        kept = position[self.pair_rows] >= 0
-        return TrackGenres(self.names, self.first[rows], self.bits[rows], position[self.pair_rows[kept]],
-                           self.pair_codes[kept], self.column)  # fmt: skip
-
 
 def label_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer codes of a string column (nulls and empty strings: -1) and the name of each code."""
