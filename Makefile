@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api segments clean
+.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,9 +45,12 @@ segments: up ## the curves behind the automatic k on the real and demo catalogs 
 bench-recovery: up ## measure how soon a SIGKILLed worker's training job runs again (target < 60 s)
 	@$(PY) bench/recovery.py
 
-bench-api: setup ## benchmark the API with wrk on a 1,160,000-track model (req/s, latency, memory, swaps)
+bench-api: setup ## benchmark the API with wrk on a 1,160,000-track model against a bare FastAPI app (req/s, latency, memory, swaps, tuned queries, search)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	@$(PY) bench/api.py
+
+bench-quality: up ## genre precision@5 of the recommendations on the real catalogs in ../shared/datasets, against a plain kNN
+	@$(PY) bench/quality.py
 
 clean: down ## stop the stack and delete local data (keeps the download cache)
 	rm -rf .local

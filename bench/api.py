@@ -6,6 +6,8 @@ uvicorn worker) serves it. ``wrk`` on loopback measures, in the same run:
   - GET /healthz with 32 connections,
   - POST /v1/recommendations (limit 5, varied queries) with 32 connections, and with one,
   - the same load while the pointer flips between two such models (zero non-2xx allowed),
+  - GET /v1/recommendations with 3 seeds, 2 targets and 2 ranges ("tuned"), with filters that
+    about 0.1% of the catalog passes ("restrictive"), and GET /v1/search,
   - the baseline, the *bare app* (``bench/bare_app.py``): FastAPI started the same way, whose
     route takes the same body with FastAPI's default validation and returns a constant
     five-track answer; the gateway's throughput is compared with it,
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -49,7 +52,12 @@ TARGETS = {
     "recommendations / bare app req/s (32 conn)": (">=", 0.8),
     "recommendations p99 ms (32 conn)": ("<=", 25),
     "recommendations p50 ms (1 conn)": ("<=", 1),
-    "API RSS MB (peak)": ("<=", 1024),
+    "tuned p50 ms (1 conn)": ("<=", 2),
+    "tuned p99 ms (32 conn)": ("<=", 25),
+    "tuned / bare app req/s (32 conn)": (">=", 0.5),
+    "restrictive p99 ms (32 conn)": ("<=", 50),
+    "search p99 ms (32 conn)": ("<=", 10),
+    "API RSS MB (peak)": ("<=", 1536),
     "bundle load + verify s": ("<=", 5),
     "non-2xx during swaps": ("<=", 0),
     "kdtree / scipy req/s, whole request (32 conn)": (">=", 1.5),
@@ -95,6 +103,63 @@ def query_script(path: Path, tracks, count: int = 4000, seed: int = 7) -> Path:
         "request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, nil, nil, bodies[i])\nend\n"
     )
     return path
+
+
+def paths_script(path: Path, paths: list[str]) -> Path:
+    """A wrk script cycling through GET requests of the given paths (with their queries)."""
+    lua = "\n".join(f"  [[{p}]]," for p in paths)
+    path.write_text(
+        f"local paths = {{\n{lua}\n}}\nlocal i = math.random(#paths)\n"
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n"
+    )
+    return path
+
+
+def tuned_paths(tracks, count: int = 2000, seed: int = 8) -> list[str]:
+    """``GET /v1/recommendations`` with 3 track seeds, 2 targets and 2 ranges (tempo within 20 BPM
+    of the first seed's, popularity at least 30)."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    for _ in range(count):
+        rows = rng.choice(tracks.num_rows, 3, replace=False).tolist()
+        tempo = tracks.column("tempo")[rows[0]].as_py()
+        query = {
+            "seed_tracks": ",".join(tracks.column("track_id")[r].as_py() for r in rows),
+            "target_energy": round(float(rng.uniform(0.2, 0.9)), 2), "target_danceability": round(float(rng.uniform(0.2, 0.9)), 2),
+            "min_tempo": round(max(30.0, tempo - 20), 1), "max_tempo": round(min(250.0, tempo + 20), 1), "min_popularity": 30,
+            "limit": 20,
+        }  # fmt: skip
+        paths.append("/v1/recommendations?" + urllib.parse.urlencode(query))
+    return paths
+
+
+def restrictive_paths(tracks, share: float = 0.001, count: int = 2000, seed: int = 9) -> list[str]:
+    """Filters that about ``share`` of the catalog passes: a tempo window and an energy window."""
+    rng = np.random.default_rng(seed)
+    tempo, energy = tracks.column("tempo").to_numpy(), tracks.column("energy").to_numpy()
+    paths = []
+    for _ in range(count):
+        row = int(rng.integers(0, tracks.num_rows))
+        tempo_window = np.quantile(tempo, np.clip(np.mean(tempo < tempo[row]) + np.array([-0.02, 0.02]), 0, 1))
+        energy_window = np.quantile(energy, np.clip(np.mean(energy < energy[row]) + np.array([-share / 0.08, share / 0.08]), 0, 1))
+        query = {
+            "seed_tracks": tracks.column("track_id")[row].as_py(), "min_tempo": round(float(tempo_window[0]), 3),
+            "max_tempo": round(float(tempo_window[1]), 3), "min_energy": round(float(energy_window[0]), 5),
+            "max_energy": round(float(energy_window[1]), 5), "limit": 20,
+        }  # fmt: skip
+        paths.append("/v1/recommendations?" + urllib.parse.urlencode(query))
+    return paths
+
+
+def search_paths(tracks, count: int = 2000, seed: int = 10) -> list[str]:
+    """``GET /v1/search`` for track names (whole and their first word and a part) and artists."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    for row in rng.choice(tracks.num_rows, count, replace=False).tolist():
+        name, artist = tracks.column("track_name")[row].as_py(), tracks.column("artist_name")[row].as_py()
+        q = [name, name[: max(3, len(name) - 2)], artist][row % 3]
+        paths.append("/v1/search?" + urllib.parse.urlencode({"q": q, "type": "track,artist", "limit": 10}))
+    return paths
 
 
 def cpu_seconds(pid: int) -> float:
@@ -190,6 +255,9 @@ def main() -> int:
 
         pointer.move(versions[0], actor="bench", reason="benchmark")
         script = query_script(home / "recommend.lua", tracks)
+        tuned = paths_script(home / "tuned.lua", tuned_paths(tracks))
+        restrictive = paths_script(home / "restrictive.lua", restrictive_paths(tracks))
+        searches = paths_script(home / "search.lua", search_paths(tracks))
         del tracks
         env = {**os.environ, "MUSICREC_REDIS_URL": redis_url, "MUSICREC_S3_ENDPOINT": store.endpoint,
                "MUSICREC_S3_ACCESS_KEY": "bench", "MUSICREC_S3_SECRET_KEY": "bench-secret-123",
@@ -226,6 +294,10 @@ def main() -> int:
             swapping = wrk(f"{base}/v1/recommendations", args.connections, args.seconds, script)
             stop_flips.set()
             flipper.join()
+            busy_tuned = measured(api.pid, lambda: wrk(f"{base}/", args.connections, args.seconds, tuned))
+            single_tuned = wrk(f"{base}/", 1, max(5, args.seconds // 2), tuned)
+            narrow = wrk(f"{base}/", args.connections, max(5, args.seconds // 2), restrictive)
+            found = wrk(f"{base}/", args.connections, max(5, args.seconds // 2), searches)
             current, peak = rss_mb(api.pid)
             figures = {
                 "healthz req/s (32 conn)": health["rps"],
@@ -241,6 +313,15 @@ def main() -> int:
                 "recommendations API CPU us per request": busy["cpu_us"],
                 "recommendations p50 ms (1 conn)": single["p50"],
                 "recommendations p99 ms (1 conn)": single["p99"],
+                "tuned req/s (32 conn)": busy_tuned["rps"],
+                "tuned / bare app req/s (32 conn)": busy_tuned["rps"] / baseline["rps"],
+                "tuned p99 ms (32 conn)": busy_tuned["p99"],
+                "tuned p50 ms (1 conn)": single_tuned["p50"],
+                "restrictive req/s (32 conn)": narrow["rps"],
+                "restrictive p99 ms (32 conn)": narrow["p99"],
+                "search req/s (32 conn)": found["rps"],
+                "search p99 ms (32 conn)": found["p99"],
+                "search p50 ms (32 conn)": found["p50"],
                 "req/s during swaps (32 conn)": swapping["rps"],
                 "p99 ms during swaps": swapping["p99"],
                 "swaps during the run": float(len(flips)),
@@ -248,7 +329,7 @@ def main() -> int:
                 "API RSS MB (now)": current,
                 "API RSS MB (peak)": peak,
             }
-            others = [health, busy, baseline, single, bare_single, swapping]
+            others = [health, busy, baseline, single, bare_single, swapping, busy_tuned, single_tuned, narrow, found]
             if scipy is not None:
                 with_scipy = measured(scipy.pid, lambda: wrk(f"{scipy_base}/v1/recommendations", args.connections, args.seconds, script))
                 scipy_single = wrk(f"{scipy_base}/v1/recommendations", 1, max(5, args.seconds // 2), script)

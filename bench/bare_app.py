@@ -18,7 +18,7 @@ from fastapi import FastAPI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.api.schemas import RecommendationRequest  # noqa: E402
+from services.api.tuning import RecommendationRequest  # noqa: E402
 
 ANSWER = {
     "model_version": "20260101T000000000000Z-bare",

@@ -3,6 +3,11 @@
 JSON and Parquet only: loading a bundle can never run code. The trainer writes bundles with
 :func:`write_bundle` (manifest last, then read back and verified); the API loads them with
 :func:`load_bundle`, which refuses any file whose sha256 or size differs from the manifest.
+
+``catalog.parquet`` (format 2) holds every track's record (:data:`shared.schema.TRACK_COLUMNS`:
+metadata and the audio features in original units), its cluster, and one float32 column
+``scaled_<feature>`` per model feature. A format-1 bundle (scaled features under their own
+names, fewer track columns) is read into the same shape.
 """
 
 from __future__ import annotations
@@ -19,14 +24,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from shared.errors import BundleIntegrityError, ManifestMissing, ModelNotFound
 from shared.manifest import file_entry, published_ids, read_manifest, verify_entry, verify_files, write_manifest
-from shared.schema import FEATURE_NAMES, METADATA_COLUMNS, TRACK_COLUMNS
+from shared.schema import FEATURE_NAMES, TRACK_COLUMNS
 from shared.storage import ObjectStore
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+SCALED_PREFIX = "scaled_"
 MODELS_ROOT = "models"
 MODEL_FILE = "model.json"
 CATALOG_FILE = "catalog.parquet"
-ARROW_TYPES = {"string": pa.string(), "int": pa.int32(), "long": pa.int64()}
+ARROW_TYPES = {
+    "string": pa.string(), "int": pa.int32(), "long": pa.int64(), "bool": pa.bool_(), "double": pa.float64(),
+    "list<string>": pa.list_(pa.string()),
+}  # fmt: skip
 
 
 def model_prefix(version: str) -> str:
@@ -90,18 +99,39 @@ class Bundle:
 
     def scaled_features(self) -> np.ndarray:
         """The catalog's scaled features as one float32 (rows x features) array."""
-        return np.column_stack([self.catalog.column(f).to_numpy() for f in self.model.features]).astype(np.float32, copy=False)
+        columns = [self.catalog.column(SCALED_PREFIX + f).to_numpy() for f in self.model.features]
+        return np.column_stack(columns).astype(np.float32, copy=False)
 
 
 def catalog_schema(features: list[str]) -> pa.Schema:
     """``catalog.parquet``: the track columns, the cluster, then one float32 column per model feature (scaled)."""
     return pa.schema(
         [
-            *[(name, ARROW_TYPES[METADATA_COLUMNS[name]]) for name in TRACK_COLUMNS],
+            *[(name, ARROW_TYPES[kind]) for name, kind in TRACK_COLUMNS.items()],
             ("cluster", pa.int32()),
-            *[(f, pa.float32()) for f in features],
+            *[(SCALED_PREFIX + f, pa.float32()) for f in features],
         ]
     )
+
+
+def _conform(catalog: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``catalog`` in the schema's column order and types; track columns it lacks are null."""
+    rows = catalog.num_rows
+    columns = [
+        catalog.column(field.name) if field.name in catalog.column_names else pa.nulls(rows, field.type)
+        for field in schema
+    ]
+    return pa.table(columns, schema=pa.schema([field.with_nullable(True) for field in schema])).cast(schema)
+
+
+def _from_format_1(catalog: pa.Table, document: ModelDocument) -> pa.Table:
+    """A format-1 catalog (scaled features under the features' names) with format 2's columns:
+    the model's features in original units come from the scaled ones and the scaler."""
+    for at, feature in enumerate(document.features):
+        scaled = catalog.column(feature)
+        original = pa.array(scaled.to_numpy().astype(np.float64) * document.scaler.scale[at] + document.scaler.mean[at])
+        catalog = catalog.drop_columns([feature]).append_column(SCALED_PREFIX + feature, scaled).append_column(feature, original)
+    return catalog
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
@@ -124,7 +154,11 @@ def write_bundle(store: ObjectStore, model: dict[str, Any], catalog: pa.Table, *
     """
     document = ModelDocument.model_validate(model)  # refuse to publish what could not load
     expected = catalog_schema(document.features)
-    catalog = catalog.select(expected.names).cast(expected)
+    required = ["cluster", *[SCALED_PREFIX + f for f in document.features]]
+    absent = [name for name in required if name not in catalog.column_names]
+    if absent:
+        raise BundleIntegrityError(f"a model catalog needs the columns {absent}", details={"missing": absent})
+    catalog = _conform(catalog, expected)
     prefix = model_prefix(document.version)
     files = {
         MODEL_FILE: json.dumps(model, indent=2, sort_keys=True, allow_nan=False).encode(),
@@ -160,11 +194,18 @@ def load_bundle(store: ObjectStore, version: str) -> Bundle:
         catalog = pq.read_table(io.BytesIO(files[CATALOG_FILE]))
     except (pa.ArrowException, OSError) as exc:
         raise BundleIntegrityError(f"{store.uri(prefix)}/{CATALOG_FILE} is not readable Parquet: {exc}") from exc
+    if manifest.get("format_version", 1) == 1:
+        catalog = _from_format_1(catalog, document)
     expected = catalog_schema(document.features)
-    absent = [name for name in expected.names if name not in catalog.column_names]
+    required = ["track_id", "track_name", "artist_name", "cluster", *[SCALED_PREFIX + f for f in document.features]]
+    absent = [name for name in required if name not in catalog.column_names]
     if absent:
         raise BundleIntegrityError(f"{store.uri(prefix)}/{CATALOG_FILE} lacks columns {absent}")
-    return Bundle(version, document, catalog.select(expected.names).cast(expected), manifest)
+    try:
+        catalog = _conform(catalog, expected)
+    except (pa.ArrowException, ValueError) as exc:
+        raise BundleIntegrityError(f"{store.uri(prefix)}/{CATALOG_FILE} has columns of the wrong type: {exc}") from exc
+    return Bundle(version, document, catalog, manifest)
 
 
 def read_model_manifest(store: ObjectStore, version: str) -> dict[str, Any]:

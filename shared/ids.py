@@ -6,6 +6,7 @@ same microsecond still differ and ids stay unique after Redis has been emptied.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import datetime, timezone
@@ -31,3 +32,18 @@ def check_id(value: str, what: str = "id") -> str:
             details={"field": what, "pattern": ID_REGEX},
         )
     return value
+
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+DERIVED_ID_LENGTH = 22  # as Spotify's ids
+
+
+def derived_id(*parts: str) -> str:
+    """An id of 22 base-62 characters (the shape of a Spotify id) derived from ``parts``: the same
+    on every run and machine, and different for different parts (their sha256)."""
+    number = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest(), "big")
+    characters = []
+    for _ in range(DERIVED_ID_LENGTH):
+        number, digit = divmod(number, 62)
+        characters.append(BASE62[digit])
+    return "".join(characters)

@@ -23,7 +23,7 @@ from rq.job import Job, JobStatus
 from shared.errors import InvalidInput
 from shared.ids import ID_REGEX
 from shared.pointer import TRAINING_QUEUE, redis_errors
-from shared.schema import FEATURE_NAMES, validate_feature_names
+from shared.schema import FEATURE_NAMES, json_integer, validate_feature_names
 
 TRAIN_JOB = "services.trainer.jobs.train"
 ACTIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
@@ -41,9 +41,14 @@ class TrainingParameters(BaseModel):
 
     dataset_id: str | None = Field(None, pattern=ID_REGEX, description="default: the newest complete dataset")
     k: int | None = Field(None, ge=K_MIN, le=K_MAX, strict=True, description="clusters; default: chosen by the trainer")
-    features: tuple[str, ...] | None = Field(None, min_length=1, description="default: every schema feature")
+    features: tuple[str, ...] | None = Field(
+        None, min_length=1, description="default: every schema feature",
+        json_schema_extra={"items": {"type": "string", "enum": list(FEATURE_NAMES)}, "uniqueItems": True},
+    )  # fmt: skip
     seed: int = Field(0, ge=0, lt=2**32, strict=True, description="random seed of sampling and k-means")
     force: bool = Field(False, strict=True, description="serve the model even where the quality gate would refuse it")
+
+    _whole_numbers = field_validator("k", "seed", mode="before")(json_integer)
 
     @field_validator("features")
     @classmethod

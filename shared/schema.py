@@ -59,22 +59,41 @@ METADATA_COLUMNS: dict[str, str] = {
     "time_signature": "int",
 }
 
-# What a model's catalog keeps of every track besides its cluster and scaled features: what
-# the trainer copies from the dataset, the bundle stores and the API returns for each track.
-TRACK_COLUMNS: tuple[str, ...] = ("track_id", "track_name", "artist_name", "genre", "popularity")
+# A track's record, as a model's catalog keeps it (besides its cluster and scaled features) and
+# the API returns it: the metadata, every genre label, and every audio feature in its original
+# units. A column the dataset lacks is null.
+TRACK_COLUMNS: dict[str, str] = {
+    "track_id": "string",
+    "track_name": "string",
+    "artist_name": "string",
+    "genre": "string",  # the first label
+    "genres": "list<string>",  # every label
+    **{name: kind for name, kind in METADATA_COLUMNS.items() if kind != "string"},
+    "explicit": "bool",
+    **{feature: "double" for feature in FEATURE_NAMES},
+}
+
+# Metadata a recommendation can be tuned by (target_, min_, max_), besides the audio features.
+TUNABLE_METADATA: tuple[str, ...] = ("popularity", "year", "duration_ms", "key", "mode", "time_signature")
 
 # Ranges of the metadata columns that have one (inclusive); None = open-ended.
 METADATA_RANGES: dict[str, tuple[float | None, float | None]] = {
     "popularity": (0, 100),
     "key": (0, 11),
     "mode": (0, 1),
-    "duration_ms": (1, None),
+    "duration_ms": (1, 86_400_000),  # a day
     "time_signature": (0, 7),
     "year": (1900, 2100),
 }
 
 # Columns of a cleaned dataset, in order: metadata then features (all features are doubles).
 DATASET_COLUMNS: tuple[str, ...] = tuple(METADATA_COLUMNS) + FEATURE_NAMES
+
+
+def json_integer(value: object) -> object:
+    """A before-validator for strict integer fields: an integer as JSON Schema has it is 3 or 3.0
+    (never "3", 3.5 or true), so 3.0 becomes 3."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def validate_feature_names(names: Iterable[str]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import pyarrow as pa
 
-from shared.bundle import write_bundle
+from shared.bundle import SCALED_PREFIX, write_bundle
 from shared.ids import new_id
 from shared.manifest import utc_now
 from shared.schema import FEATURE_NAMES, FEATURES, TRACK_COLUMNS
@@ -36,12 +36,22 @@ def generate_tracks(rows: int, seed: int = 0, id_prefix: str = "t", rerelease_sh
     originals = rng.integers(0, rows, len(copies))
     names[copies], artists[copies], genre[copies] = names[originals], artists[originals], genre[originals]
     values[copies] = np.clip(values[originals] + rng.normal(0, 0.002, (len(copies), len(FEATURE_NAMES))) * (high - low), low, high)
+    genre_names = np.array(GENRES, dtype=object)[genre]
+    second = np.array(GENRES, dtype=object)[(genre + 1 + rng.integers(0, len(GENRES) - 1, rows)) % len(GENRES)]
+    two_labels = rng.random(rows) < 0.3
     columns = {
         "track_id": pa.array([f"{id_prefix}{i:07d}" for i in range(rows)]),
         "track_name": pa.array(names.tolist(), pa.string()),
         "artist_name": pa.array(artists.tolist(), pa.string()),
-        "genre": pa.array(np.array(GENRES, dtype=object)[genre].tolist(), pa.string()),
+        "genre": pa.array(genre_names.tolist(), pa.string()),
+        "genres": pa.array([[g, s] if both else [g] for g, s, both in zip(genre_names, second, two_labels)], pa.list_(pa.string())),
         "popularity": pa.array(rng.integers(0, 101, rows), pa.int32()),
+        "year": pa.array(rng.integers(1960, 2025, rows), pa.int32()),
+        "key": pa.array(rng.integers(0, 12, rows), pa.int32()),
+        "mode": pa.array((rng.random(rows) < 0.6).astype(np.int32)),
+        "duration_ms": pa.array(rng.integers(60_000, 480_000, rows), pa.int64()),
+        "time_signature": pa.array(rng.choice([3, 4, 5], rows, p=[0.1, 0.85, 0.05]).astype(np.int32)),
+        "explicit": pa.array(rng.random(rows) < 0.1),
     }
     columns |= {f: pa.array(values[:, i]) for i, f in enumerate(FEATURE_NAMES)}
     return pa.table(columns)
@@ -101,10 +111,10 @@ def build_model(version: str, tracks: pa.Table, features: Sequence[str] = FEATUR
         "metrics": {"inertia": float(((scaled - centroids[cluster]) ** 2).sum())},
         "lineage": {"dataset_id": f"generated-{seed}", "rows": tracks.num_rows},
     }
-    catalog = tracks.select(list(TRACK_COLUMNS))
+    catalog = tracks.select([c for c in TRACK_COLUMNS if c in tracks.column_names])
     catalog = catalog.append_column("cluster", pa.array(cluster, pa.int32()))
     for i, f in enumerate(features):
-        catalog = catalog.append_column(f, pa.array(scaled[:, i].astype(np.float32)))
+        catalog = catalog.append_column(SCALED_PREFIX + f, pa.array(scaled[:, i].astype(np.float32)))
     return model, catalog
 
 

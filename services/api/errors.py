@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from shared.errors import (
     BundleIntegrityError,
@@ -88,9 +89,23 @@ def _field_range(name: str) -> dict[str, Any]:
     return {}
 
 
-def _describe(error: Mapping[str, Any]) -> dict[str, Any]:
-    where = [str(part) for part in error.get("loc", ())[1:]]
-    field = ".".join(where) or "body"
+class InvalidQuery(Exception):
+    """Query parameters that their model refused (its pydantic errors, located within the query)."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("invalid query parameters")
+        self.errors = errors
+
+
+def _describe(error: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+    """A validation error for the client; its location starts with its source ("body", "query",
+    "path") unless ``source`` says where it is."""
+    location = [str(part) for part in error.get("loc", ())]
+    if source is None:
+        source, where = (location[0] if location else "body"), location[1:]
+    else:
+        where = location
+    field = ".".join(where) or source
     described: dict[str, Any] = {"field": field, "message": error.get("msg", "invalid"), "type": error.get("type")}
     if error.get("type") == "extra_forbidden":
         if where[:1] == ["features"]:
@@ -118,7 +133,14 @@ def _validation_error(_: Request, exc: RequestValidationError) -> Response:
         reason = f"{(malformed.get('ctx') or {}).get('error', 'not valid JSON')}{_where(exc.body, position)}"
         details = {"reason": reason} | ({"position": position} if isinstance(position, int) else {})
         return error_response(400, "malformed_json", f"the request body is not valid JSON: {reason}", details)
-    described = [_describe(e) for e in errors]
+    return _invalid([_describe(e) for e in errors])
+
+
+def _invalid_query(_: Request, exc: InvalidQuery) -> Response:
+    return _invalid([_describe(e, "query") for e in exc.errors])
+
+
+def _invalid(described: list[dict[str, Any]]) -> Response:
     message = "; ".join(
         f"{d['field']}: {d['message']}" + (f" (allowed: {d['allowed']})" if "allowed" in d else "") for d in described
     )
@@ -136,9 +158,23 @@ def _api_error(_: Request, exc: ApiError) -> Response:
 def _http_exception(request: Request, exc: HTTPException) -> Response:
     code = STATUS_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code in (404, 405) and message in ("Not Found", "Method Not Allowed"):
         message = f"{message.lower()}: {request.method} {request.url.path}"
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return error_response(exc.status_code, code, message, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the routes at the request's path take (each route knows only its own)."""
+    methods = {
+        method
+        for route in request.app.router.routes
+        if route.matches(request.scope)[0] != Match.NONE
+        for method in getattr(route, "methods", None) or ()
+    }
+    return sorted(methods)
 
 
 def internal_error(request_id: str | None) -> tuple[int, str, str]:
@@ -148,6 +184,7 @@ def internal_error(request_id: str | None) -> tuple[int, str, str]:
 
 HANDLERS = {
     RequestValidationError: _validation_error,
+    InvalidQuery: _invalid_query,
     MusicrecError: _musicrec_error,
     ApiError: _api_error,
     HTTPException: _http_exception,

@@ -49,19 +49,28 @@ class KdTree:
     def size(self) -> int:
         return len(self.order)
 
-    def nearest(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(
+        self, query: np.ndarray, k: int, low: np.ndarray | None = None, high: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The tracks (their rows in the points given to :func:`build_tree`) and distances of the
-        ``k`` nearest to ``query``, nearest first; all of them when there are fewer."""
+        ``k`` nearest to ``query``, nearest first; all of them when there are fewer. With ``low``
+        and ``high`` (per feature, float64), only tracks inside that box, its faces included."""
         k = min(k, self.size)
         found = np.empty(k, np.int32)
         distances = np.empty(k, np.float64)
-        count = _search(self.points, self.codes, self.low, self.step, self.links, self.splits, query, found, distances)
+        boxed = low is not None or high is not None
+        low = np.full(self.points.shape[1], -np.inf) if low is None else low
+        high = np.full(self.points.shape[1], np.inf) if high is None else high
+        count = _search(self.points, self.codes, self.low, self.step, self.links, self.splits, query, found, distances,
+                        boxed, low, high)  # fmt: skip
         return self.order[found[:count]], np.sqrt(distances[:count])
 
 
 def compile_kernels() -> None:
     """Compile the kernels (or load them from numba's cache) now rather than in a request."""
-    build_tree(np.zeros((2, 1), np.float32)).nearest(np.zeros(1), 1)
+    tree = build_tree(np.zeros((2, 1), np.float32))
+    tree.nearest(np.zeros(1), 1)
+    tree.nearest(np.zeros(1), 1, np.zeros(1), np.ones(1))
 
 
 def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
@@ -195,7 +204,16 @@ def _bound_leaf(codes, features, start, tracks, first, count, base, gain, step, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _search(points, codes, low, step, links, splits, query, found, distances):  # pragma: no cover - compiled
+def _inside(points, t, box_low, box_high):  # pragma: no cover - compiled
+    for f in range(points.shape[1]):
+        value = np.float64(points[t, f])
+        if value < box_low[f] or value > box_high[f]:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(points, codes, low, step, links, splits, query, found, distances, boxed, box_low, box_high):  # pragma: no cover - compiled
     limit = found.shape[0]
     features = points.shape[1]
     count = 0
@@ -227,21 +245,31 @@ def _search(points, codes, low, step, links, splits, query, found, distances):  
             continue
         gap[:] = gaps[depth]
         left = links[node, LEFT]
+        reached = True
         while left >= 0:  # down to the leaf holding the query, the farther halves put aside
             dimension = links[node, DIMENSION]
-            beyond = query[dimension] - np.float64(splits[node])
+            split = np.float64(splits[node])
+            beyond = query[dimension] - split
+            # the left half's values are at most the split, the right half's at least: a half
+            # that lies wholly outside the box is never entered
+            left_in, right_in = split >= box_low[dimension], split <= box_high[dimension]
             if beyond < 0.0:
-                near, far = left, links[node, RIGHT]
+                near, far, near_in, far_in = left, links[node, RIGHT], left_in, right_in
             else:
-                near, far = links[node, RIGHT], left
+                near, far, near_in, far_in = links[node, RIGHT], left, right_in, left_in
             far_bound = bound - gap[dimension] * gap[dimension] + beyond * beyond
-            if far_bound < worst:
+            if far_in and far_bound < worst:
                 pending[depth], bounds[depth] = far, far_bound
                 gaps[depth] = gap
                 gaps[depth, dimension] = beyond
                 depth += 1
+            if not near_in:
+                reached = False
+                break
             node = near
             left = links[node, LEFT]
+        if not reached:
+            continue
         start, tracks = links[node, START], links[node, END] - links[node, START]
         for first in range(0, tracks, _CHUNK):
             chunk = min(_CHUNK, tracks - first)
@@ -250,6 +278,8 @@ def _search(points, codes, low, step, links, splits, query, found, distances):  
                 if bounds_of[i] >= cut:
                     continue
                 t = start + first + i
+                if boxed and not _inside(points, t, box_low, box_high):
+                    continue
                 distance = 0.0
                 for f in range(features):
                     d = np.float64(points[t, f]) - query[f]

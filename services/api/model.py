@@ -15,6 +15,7 @@ from shared.errors import BundleIntegrityError
 from shared.manifest import utc_now
 from services.api.catalog import ServingCatalog
 from services.api.neighbours import IndexKind, NeighbourIndex, build_index
+from services.api.search import SearchIndex
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ class ServingModel:
     labels: tuple[str, ...]
     points: np.ndarray  # (tracks, features) float32: every catalog track in the scaled space
     cluster_of_row: np.ndarray  # int32: each track's cluster
+    cluster_sizes: np.ndarray  # tracks per cluster
     index: NeighbourIndex  # over ``points``
+    search: SearchIndex
     loaded_at: str = field(default_factory=utc_now)
 
     @property
@@ -65,15 +68,20 @@ def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
     if cluster_of_row.min() < 0 or cluster_of_row.max() >= document.k:
         raise BundleIntegrityError(f"{where}: catalog.parquet names clusters outside 0..{document.k - 1}")
     labels = {c.id: c.label for c in document.clusters}
+    catalog = ServingCatalog(bundle.catalog, points)
+    search = SearchIndex(bundle.catalog.column("track_name").to_pylist(), catalog.numbers["popularity"],
+                         catalog.artist_of_row, catalog.artist_names)  # fmt: skip
     return ServingModel(
         version=bundle.version,
         document=document,
-        catalog=ServingCatalog(bundle.catalog),
+        catalog=catalog,
         mean=np.asarray(document.scaler.mean, dtype=np.float64),
         scale=np.asarray(document.scaler.scale, dtype=np.float64),
         centroids=np.asarray(document.centroids, dtype=np.float64),
         labels=tuple(labels[c] for c in range(document.k)),
         points=points,
         cluster_of_row=cluster_of_row,
+        cluster_sizes=np.bincount(cluster_of_row, minlength=document.k),
         index=build_index(points, index),
+        search=search,
     )

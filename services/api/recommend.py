@@ -1,74 +1,247 @@
 """The recommendation rule, in one place.
 
-Scale the query into the model's space, take its cluster's tracks as the candidates, rank them
-by distance, skip excluded tracks and other versions of a song already chosen (tracks with
-the same name and artist: a song's nearest version stands for it), and stop at ``limit``.
+1. **The query point**, in the model's scaled space: the mean of the seeds (a track is its own
+   point, an artist the mean of its tracks, a genre the mean of its tracks) and of the feature
+   values when given. Each ``target_`` on a feature the model uses replaces that coordinate.
+2. **The candidates**: every catalog track (with ``same_cluster``, those of the query point's
+   cluster) that passes every ``min_``/``max_`` filter (a track without a value for a filtered
+   attribute does not pass), less the seed tracks, the excluded tracks and every other version
+   of their songs.
+3. **The score** of a candidate: its Euclidean distance to the query point, with each ``target_``
+   on an attribute the model does not use added as one more dimension: the difference from the
+   target in the catalog's standard deviations of that attribute (a missing value counts as the
+   catalog's mean). Without such targets the score is the plain distance.
+4. **The answer**: candidates in order of score (then catalog row), skipping other versions of a
+   song already chosen and, with ``max_per_artist``, artists already chosen that often, up to
+   ``limit``: exactly what scanning every candidate would give.
+
 The ranking comes from the neighbour index (:mod:`services.api.neighbours`), which knows
-nothing of clusters or songs; the answer is exactly what a scan of every candidate would give.
+nothing of clusters, filters or songs: its stream of tracks by distance is read until no unseen
+track could still score better than the last one chosen (a score is never below the distance).
+When the filters leave few candidates, they are scored all at once instead.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 
 from shared.errors import InvalidInput, TrackNotFound
 from services.api.model import ServingModel
 from services.api.neighbours import ranked
+from services.api.tuning import Tuning
 
-# Candidates asked for first beyond ``limit``, for versions of one song and other clusters' tracks.
-FIRST_EXTRA = 2
+FIRST_EXTRA = 2  # candidates asked for first beyond ``limit``, for versions of one song and filtered tracks
+SCAN_AT_MOST = 20_000  # filters leaving at most this many candidates: score them all at once
+BOX_SLACK = 1e-6  # relative; float32 rounding of the scaled points is 2**-24
 
 
-def nearest_tracks(model: ServingModel, point: np.ndarray, cluster: int, limit: int, skip_songs: Iterable[int]) -> list[tuple[int, float]]:
-    """(row, distance) of the ``limit`` nearest tracks of ``cluster``, one per song, none of ``skip_songs``."""
-    skipped = set(skip_songs)
-    songs = model.catalog.songs
-    chosen: list[tuple[int, float]] = []
-    for rows, distances in ranked(model.index, point, first=limit + FIRST_EXTRA):
-        candidates = model.cluster_of_row[rows] == cluster
-        for row, distance in zip(rows[candidates].tolist(), distances[candidates].tolist()):
-            song = int(songs[row])
-            if song in skipped:
+@dataclass(frozen=True)
+class Seed:
+    id: str
+    type: str  # track, artist or genre
+    point: np.ndarray
+    row: int | None = None  # a track seed's catalog row
+
+
+@dataclass
+class Query:
+    point: np.ndarray
+    cluster: int
+    limit: int
+    same_cluster: bool = False
+    max_per_artist: int | None = None
+    ranges: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    soft: list[tuple[str, float]] = field(default_factory=list)  # (attribute, target) the model does not use
+    skipped_songs: set[int] = field(default_factory=set)
+
+
+def resolve_seeds(model: ServingModel, wanted: Tuning) -> list[Seed]:
+    """Each seed with its point; :class:`InvalidInput` naming every seed the catalog lacks."""
+    catalog, seeds, unknown = model.catalog, [], []
+    for kind, value in wanted.seeds():
+        if kind == "track":
+            row = catalog.row_of(value)
+            found = None if row is None else Seed(value, kind, model.track_point(row), row)
+        elif kind == "artist":
+            code = catalog.artist_code.get(value)
+            found = None if code is None else Seed(value, kind, catalog.artists.centroids[code])
+        else:
+            code = catalog.genre_code.get(value.strip().lower())
+            found = None if code is None else Seed(value, kind, catalog.genres.centroids[code])
+        if found is None:
+            unknown.append({"type": kind, "id": value})
+        else:
+            seeds.append(found)
+    if unknown:
+        names = ", ".join(f"{u['type']} {u['id']!r}" for u in unknown)
+        raise InvalidInput(
+            f"unknown seed(s) for model {model.version}: {names}",
+            details={"field": "seeds", "unknown": unknown, "model_version": model.version},
+        )
+    return seeds
+
+
+def build_query(model: ServingModel, wanted: Tuning, seeds: list[Seed], features: Mapping[str, float | None] | None) -> Query:
+    points = [seed.point for seed in seeds]
+    if features is not None:
+        missing = [f for f in model.features if features.get(f) is None]
+        if missing:
+            raise InvalidInput(
+                f"features {missing} are required by model {model.version}, which uses {model.features}",
+                details={"field": "features", "missing": missing, "required": model.features},
+            )
+        points.append(model.scaled(features))
+    point = np.mean(points, axis=0)
+    soft = []
+    for name, target in wanted.targets().items():
+        if name in model.features:
+            at = model.features.index(name)
+            point[at] = (target - model.mean[at]) / model.scale[at]
+        else:
+            soft.append((name, target))
+    skipped = model.catalog.songs_of(wanted.exclude_track_ids) | {int(model.catalog.songs[s.row]) for s in seeds if s.row is not None}
+    return Query(point, model.nearest_cluster(point), wanted.limit, wanted.same_cluster, wanted.max_per_artist,
+                 wanted.ranges(), soft, skipped)  # fmt: skip
+
+
+def passing(model: ServingModel, query: Query) -> np.ndarray | None:
+    """Which tracks pass the filters (and the cluster, with ``same_cluster``); None when every track does."""
+    mask = None
+    for name, (low, high) in query.ranges.items():
+        values = model.catalog.numbers[name]
+        for bound, compare in ((low, np.greater_equal), (high, np.less_equal)):
+            if bound is not None:
+                mask = compare(values, bound) if mask is None else np.logical_and(mask, compare(values, bound), out=mask)
+    if query.same_cluster and mask is not None:
+        np.logical_and(mask, model.cluster_of_row == query.cluster, out=mask)
+    return mask
+
+
+def pool_sizes(model: ServingModel, query: Query, mask: np.ndarray | None) -> tuple[int, int]:
+    """Candidates before and after the filters: the catalog (or the cluster), less skipped songs' tracks."""
+    skipped_rows = model.catalog.song_rows(query.skipped_songs)
+    if query.same_cluster:
+        universe = int(model.cluster_sizes[query.cluster])
+        initial = universe - int(np.count_nonzero(model.cluster_of_row[skipped_rows] == query.cluster))
+    else:
+        initial = model.catalog.size - len(skipped_rows)
+    if mask is None:
+        return initial, initial
+    return initial, int(np.count_nonzero(mask)) - int(np.count_nonzero(mask[skipped_rows]))
+
+
+def scores(model: ServingModel, query: Query, rows: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """The candidates' scores (see the module docstring), from their distances."""
+    if not query.soft:
+        return distances
+    total = distances**2
+    catalog = model.catalog
+    for name, target in query.soft:
+        values = catalog.numbers[name][rows]
+        values = np.where(np.isnan(values), catalog.means[name], values)
+        total = total + ((values - target) / catalog.spreads[name]) ** 2
+    return np.sqrt(total)
+
+
+def choose(model: ServingModel, query: Query, rows: np.ndarray, score: np.ndarray) -> list[tuple[int, float]]:
+    """(row, score) of the answer from candidates: by score then row, one per song, artists capped."""
+    order = np.lexsort((rows, score))
+    songs, artists = model.catalog.songs, model.catalog.artist_of_row
+    seen, per_artist, chosen = set(query.skipped_songs), {}, []
+    for row, value in zip(rows[order].tolist(), score[order].tolist()):
+        song = int(songs[row])
+        if song in seen:
+            continue
+        if query.max_per_artist is not None:
+            artist = int(artists[row])
+            if artist >= 0 and per_artist.get(artist, 0) >= query.max_per_artist:
                 continue
-            skipped.add(song)
-            chosen.append((row, distance))
-            if len(chosen) == limit:
-                return chosen
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+        seen.add(song)
+        chosen.append((row, value))
+        if len(chosen) == query.limit:
+            break
     return chosen
 
 
-def _answer(model: ServingModel, cluster: int, chosen: list[tuple[int, float]]) -> dict[str, Any]:
-    records = model.catalog.records([row for row, _ in chosen])
+def box(model: ServingModel, query: Query) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The ranges of the model's features as a box in the scaled space, a little wider than the
+    ranges (float32 points): it only spares the index tracks no filter would pass."""
+    filtered = [(at, query.ranges[name]) for at, name in enumerate(model.features) if name in query.ranges]
+    if not filtered:
+        return None, None
+    low, high = np.full(len(model.features), -np.inf), np.full(len(model.features), np.inf)
+    for at, (lowest, highest) in filtered:
+        if lowest is not None:
+            bound = (lowest - model.mean[at]) / model.scale[at]
+            low[at] = bound - BOX_SLACK * (1 + abs(bound))
+        if highest is not None:
+            bound = (highest - model.mean[at]) / model.scale[at]
+            high[at] = bound + BOX_SLACK * (1 + abs(bound))
+    return low, high
+
+
+def nearest(model: ServingModel, query: Query, mask: np.ndarray | None) -> list[tuple[int, float]]:
+    """The answer's (row, score), exactly as scoring every candidate would give."""
+    if mask is not None and np.count_nonzero(mask) <= SCAN_AT_MOST:
+        rows = np.flatnonzero(mask)
+        distances = np.sqrt(((model.points[rows].astype(np.float64) - query.point) ** 2).sum(axis=1))
+        return choose(model, query, rows, scores(model, query, rows, distances))
+    low, high = box(model, query)
+    seen_rows, seen_scores, chosen = [], [], []
+    for rows, distances in ranked(model.index, query.point, query.limit + FIRST_EXTRA, low, high):
+        farthest = distances[-1]
+        keep = mask[rows] if mask is not None else (model.cluster_of_row[rows] == query.cluster if query.same_cluster else None)
+        if keep is not None:
+            rows, distances = rows[keep], distances[keep]
+        seen_rows.append(rows)
+        seen_scores.append(scores(model, query, rows, distances))
+        chosen = choose(model, query, np.concatenate(seen_rows), np.concatenate(seen_scores))
+        if len(chosen) == query.limit and chosen[-1][1] < farthest:
+            break  # every unseen track is at least this far, so scores at least as much
+    return chosen
+
+
+def record(model: ServingModel, row: int, track: dict[str, Any], score: float | None = None) -> dict[str, Any]:
+    """A track's full record: its columns, its cluster, and (in an answer) its distance."""
+    cluster = int(model.cluster_of_row[row])
+    track = track | {"cluster": {"id": cluster, "label": model.labels[cluster]}}
+    return track if score is None else track | {"distance": score}
+
+
+def recommend(model: ServingModel, wanted: Tuning, features: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+    """The answer to a recommendation request (GET and POST alike)."""
+    seeds = resolve_seeds(model, wanted)
+    query = build_query(model, wanted, seeds, features)
+    mask = passing(model, query)
+    initial, after = pool_sizes(model, query, mask)
+    chosen = nearest(model, query, mask)
+    tracks = model.catalog.records([row for row, _ in chosen])
     return {
         "model_version": model.version,
-        "cluster": {"id": cluster, "label": model.labels[cluster]},
-        "tracks": [record | {"distance": distance} for record, (_, distance) in zip(records, chosen)],
+        "cluster": {"id": query.cluster, "label": model.labels[query.cluster]},
+        "seeds": [{"id": s.id, "type": s.type, "initial_pool_size": initial, "after_filtering_size": after} for s in seeds],
+        "tracks": [record(model, row, track, score) for (row, score), track in zip(chosen, tracks)],
     }
 
 
-def for_features(model: ServingModel, features: Mapping[str, float | None], limit: int, exclude_track_ids: Iterable[str]) -> dict[str, Any]:
-    """Tracks like the described one; every feature the model uses must be given."""
-    missing = [f for f in model.features if features.get(f) is None]
-    if missing:
-        raise InvalidInput(
-            f"features {missing} are required by model {model.version}, which uses {model.features}",
-            details={"field": "features", "missing": missing, "required": model.features},
-        )
-    point = model.scaled(features)
-    cluster = model.nearest_cluster(point)
-    return _answer(model, cluster, nearest_tracks(model, point, cluster, limit, model.catalog.songs_of(exclude_track_ids)))
+def track_records(model: ServingModel, track_ids: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Full records of the tracks the catalog has, in the order asked, and the ids it lacks."""
+    rows = [model.catalog.row_of(track_id) for track_id in track_ids]
+    found = [row for row in rows if row is not None]
+    records = [record(model, row, track) for row, track in zip(found, model.catalog.records(found))]
+    return records, [track_id for track_id, row in zip(track_ids, rows) if row is None]
 
 
-def for_track(model: ServingModel, track_id: str, limit: int) -> dict[str, Any]:
-    """More like a catalog track, from its own cluster: never the track itself nor another version of its song."""
+def track_record(model: ServingModel, track_id: str) -> dict[str, Any]:
+    """The full record of a track the catalog must have; :class:`TrackNotFound` (404) when it lacks it."""
     row = model.catalog.row_of(track_id)
     if row is None:
         raise TrackNotFound(
             f"track {track_id!r} is not in the catalog of model {model.version}",
             details={"track_id": track_id, "model_version": model.version},
         )
-    cluster = int(model.cluster_of_row[row])
-    chosen = nearest_tracks(model, model.track_point(row), cluster, limit, {int(model.catalog.songs[row])})
-    return {"track": model.catalog.records([row])[0], **_answer(model, cluster, chosen)}
+    return record(model, row, model.catalog.records([row])[0])

@@ -1,7 +1,7 @@
-"""Request and response bodies of the API, with the examples shown at ``/docs``.
+"""Response bodies of the API (and the bodies of the operator routes), as ``/docs`` shows them.
 
-Feature fields come from :mod:`shared.schema`, so ranges are defined once. A feature may be
-omitted (the current model decides which it needs) but never null, a string, NaN or ±Inf.
+The recommendation request models are in :mod:`services.api.tuning`; track fields come from
+:data:`shared.schema.TRACK_COLUMNS`, so they are defined once.
 """
 
 from __future__ import annotations
@@ -11,63 +11,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from shared.jobs import K_MAX, K_MIN
-from shared.schema import AUDIO_FEATURES, METADATA_COLUMNS, TRACK_COLUMNS, FeatureRange
+from shared.schema import TRACK_COLUMNS
+from services.api.tuning import LIMIT_MAX, LIMIT_MIN
 
-LIMIT_MIN, LIMIT_MAX, LIMIT_DEFAULT = 1, 50, 5
-EXCLUDE_MAX = 1000
+# Spotify's audio-features object, field by field.
+AUDIO_FEATURE_FIELDS = (
+    "id", "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness", "instrumentalness",
+    "liveness", "valence", "tempo", "duration_ms", "time_signature",
+)  # fmt: skip
 
 # Ranges of request fields that are not features, for 422 messages.
 FIELD_RANGES: dict[str, tuple[float, float]] = {"limit": (LIMIT_MIN, LIMIT_MAX), "k": (K_MIN, K_MAX)}
 
-EXAMPLE_FEATURES = {
-    "danceability": 0.72, "energy": 0.81, "loudness": -5.2, "speechiness": 0.05, "acousticness": 0.08,
-    "instrumentalness": 0.0, "liveness": 0.12, "valence": 0.64, "tempo": 122.0,
-}  # fmt: skip
 
-
-def _feature_field(spec: FeatureRange) -> Any:
-    unit = f" ({spec.unit})" if spec.unit else ""
-    return (
-        float,
-        Field(None, ge=spec.minimum, le=spec.maximum, allow_inf_nan=False, strict=True,
-              description=f"{spec.description}{unit}, {spec.describe()}"),
-    )  # fmt: skip
-
-
-FeatureValues = create_model(
-    "FeatureValues",
-    __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_FEATURES]}),
-    __doc__="Audio features of the wanted sound; the model in use says which are required.",
-    **{spec.name: _feature_field(spec) for spec in AUDIO_FEATURES},
-)
-
-
-class RecommendationRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"features": EXAMPLE_FEATURES, "limit": 5, "exclude_track_ids": []}]},
-    )
-
-    features: FeatureValues  # type: ignore[valid-type]
-    limit: int = Field(LIMIT_DEFAULT, ge=LIMIT_MIN, le=LIMIT_MAX, strict=True, description="how many tracks to return")
-    exclude_track_ids: list[str] = Field(
-        default_factory=list, max_length=EXCLUDE_MAX, description="tracks (and their other versions) never to return"
-    )
-
-
-def _track_field(kind: str) -> Any:
-    return (str | None if kind == "string" else int | None, ...)
-
-
-TrackRecord = create_model(
-    "TrackRecord",
-    __doc__="A catalog track as the serving model's catalog holds it.",
-    **{name: _track_field(METADATA_COLUMNS[name]) for name in TRACK_COLUMNS},
-)
-
-
-class RecommendedTrack(TrackRecord):  # type: ignore[valid-type, misc]
-    distance: float = Field(description="Euclidean distance in the model's scaled feature space")
+PYTHON_TYPES: dict[str, Any] = {"string": str, "int": int, "long": int, "bool": bool, "double": float, "list<string>": list[str]}
 
 
 class ClusterRef(BaseModel):
@@ -75,14 +32,94 @@ class ClusterRef(BaseModel):
     label: str
 
 
+TrackColumns = create_model(
+    "TrackColumns",
+    **{name: (PYTHON_TYPES[kind] | None, ...) for name, kind in TRACK_COLUMNS.items()},
+)
+
+
+class TrackRecord(TrackColumns):  # type: ignore[valid-type, misc]
+    """A catalog track: its metadata, genres, audio features in original units, artist id and cluster
+    (null where the catalog lacks the value)."""
+
+    artist_id: str | None = Field(description="a stable id derived from the artist's name (a seed_artists value)")
+    cluster: ClusterRef
+
+
+class RecommendedTrack(TrackRecord):
+    distance: float = Field(
+        description="what the answer is ranked by: the Euclidean distance to the query point in the model's scaled "
+        "space, with each target on an attribute the model does not use as one more dimension"
+    )
+
+
+class SeedPool(BaseModel):
+    id: str
+    type: str = Field(description="track, artist or genre")
+    initial_pool_size: int = Field(description="tracks the answer could come from: the catalog (or the query's cluster) "
+                                   "less seed and excluded tracks and their other versions")  # fmt: skip
+    after_filtering_size: int = Field(description="those of them that pass every min_/max_ filter")
+
+
 class Recommendations(BaseModel):
     model_version: str
-    cluster: ClusterRef
+    cluster: ClusterRef = Field(description="the query point's cluster")
+    seeds: list[SeedPool]
     tracks: list[RecommendedTrack]
 
 
 class TrackRecommendations(Recommendations):
-    track: TrackRecord  # type: ignore[valid-type]
+    track: TrackRecord
+
+
+class TrackList(BaseModel):
+    model_version: str
+    tracks: list[TrackRecord] = Field(description="the tracks found, in the order asked")
+    missing: list[str] = Field(description="ids the catalog lacks")
+
+
+class GenreSeeds(BaseModel):
+    model_version: str
+    genres: list[str]
+
+
+class ArtistResult(BaseModel):
+    id: str = Field(description="a seed_artists value")
+    name: str | None
+    popularity: int | None = Field(description="its most popular track's")
+    tracks: int = Field(description="its tracks in the catalog")
+
+
+class TrackPage(BaseModel):
+    items: list[TrackRecord]
+    total: int = Field(description="tracks that match in all")
+    limit: int
+    offset: int
+
+
+class ArtistPage(BaseModel):
+    items: list[ArtistResult]
+    total: int = Field(description="artists that match in all")
+    limit: int
+    offset: int
+
+
+class SearchResults(BaseModel):
+    model_version: str
+    tracks: TrackPage | None = Field(None, description="with type=track")
+    artists: ArtistPage | None = Field(None, description="with type=artist")
+
+
+AudioFeatures = create_model(
+    "AudioFeatures",
+    __doc__="The shape of Spotify's audio-features object, as far as the catalog has the values.",
+    id=(str, ...),
+    **{name: (PYTHON_TYPES[TRACK_COLUMNS[name]] | None, ...) for name in AUDIO_FEATURE_FIELDS if name != "id"},
+)
+
+
+class AudioFeaturesList(BaseModel):
+    audio_features: list[AudioFeatures | None] = Field(description="one per id asked for, null where the catalog lacks it")  # type: ignore[valid-type]
 
 
 class LabelWord(BaseModel):

@@ -13,7 +13,9 @@ from shared.datasets import dataset_manifest_sha256, load_table, newest_dataset_
 from shared.errors import InvalidInput
 from shared.ids import check_id
 from shared.schema import TRACK_COLUMNS
-from services.trainer.genres import GENRES_COLUMN
+
+# What every dataset a model is trained on must have, besides the features it uses.
+REQUIRED_COLUMNS = ("track_id", "track_name", "artist_name")
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,7 @@ class TrainingData:
     manifest: dict[str, Any]
     manifest_sha256: str
     features: tuple[str, ...]
-    tracks: pa.Table  # TRACK_COLUMNS (and "genres" where the dataset has it), one row per track
+    tracks: pa.Table  # TRACK_COLUMNS, one row per track
     matrix: np.ndarray  # rows x features, original units, float64
 
     @property
@@ -45,15 +47,13 @@ def load_training_data(store: ObjectStore, dataset_id: str, features: Sequence[s
     manifest = read_dataset_manifest(store, dataset_id)
     digest = dataset_manifest_sha256(store, dataset_id)
     declared = manifest.get("schema")
-    # every genre of each track too, where the dataset has them (see services.trainer.genres)
-    with_genres = isinstance(declared, dict) and GENRES_COLUMN in declared
-    track_columns = list(dict.fromkeys([*TRACK_COLUMNS, *([GENRES_COLUMN] if with_genres else [])]))
-    columns = [*track_columns, *features]
     if isinstance(declared, dict):
-        absent = [c for c in columns if c not in declared]
+        absent = [c for c in (*REQUIRED_COLUMNS, *features) if c not in declared]
         if absent:
             raise InvalidInput(f"dataset {dataset_id!r} has no column(s) {absent}", details={"dataset_id": dataset_id})
-    table = load_table(store, dataset_id, columns)
+        table = load_table(store, dataset_id, [c for c in declared if c in TRACK_COLUMNS or c in features])
+    else:
+        table = load_table(store, dataset_id)
     if table.num_rows == 0:
         raise InvalidInput(
             f"dataset {dataset_id!r} is empty: it has no rows to train on "
@@ -62,7 +62,19 @@ def load_training_data(store: ObjectStore, dataset_id: str, features: Sequence[s
         )
     matrix = np.column_stack([_finite_column(table, name, dataset_id) for name in features])
     log.info("loaded dataset", extra={"dataset_id": dataset_id, "rows": table.num_rows, "features": list(features)})
-    return TrainingData(dataset_id, manifest, digest, tuple(features), table.select(track_columns), matrix)
+    return TrainingData(dataset_id, manifest, digest, tuple(features), track_records(table), matrix)
+
+
+def track_records(table: pa.Table) -> pa.Table:
+    """The dataset's track columns (those of :data:`TRACK_COLUMNS` it has); a dataset without a
+    ``genres`` list gets one from its ``genre`` (one label, or none)."""
+    tracks = table.select([c for c in TRACK_COLUMNS if c in table.column_names])
+    if "genres" not in tracks.column_names and "genre" in tracks.column_names:
+        genre = tracks.column("genre").combine_chunks()
+        offsets = np.concatenate([[0], np.cumsum(np.asarray(genre.is_valid()), dtype=np.int32)]).astype(np.int32)
+        genres = pa.ListArray.from_arrays(pa.array(offsets), genre.drop_null(), mask=genre.is_null())
+        tracks = tracks.append_column("genres", genres)
+    return tracks
 
 
 def _finite_column(table: pa.Table, name: str, dataset_id: str) -> np.ndarray:

@@ -10,10 +10,9 @@ import pyarrow as pa
 
 from services.trainer.clustering import FittedModel
 from services.trainer.dataset import TrainingData
-from shared.bundle import model_prefix, write_bundle
+from shared.bundle import SCALED_PREFIX, model_prefix, write_bundle
 from shared.errors import StorageError
 from shared.manifest import utc_now
-from shared.schema import TRACK_COLUMNS
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -51,11 +50,11 @@ def model_document(
 
 
 def catalog_table(data: TrainingData, model: FittedModel) -> pa.Table:
-    """The tracks to recommend from: metadata, cluster and the scaled features (float32)."""
-    columns: dict[str, Any] = {name: data.tracks.column(name) for name in TRACK_COLUMNS}
+    """The tracks to recommend from: their records, cluster and scaled features (float32)."""
+    columns: dict[str, Any] = {name: data.tracks.column(name) for name in data.tracks.column_names}
     columns["cluster"] = pa.array(model.labels, pa.int32())
     for j, name in enumerate(data.features):
-        columns[name] = pa.array(np.ascontiguousarray(model.scaled[:, j]), pa.float32())
+        columns[SCALED_PREFIX + name] = pa.array(np.ascontiguousarray(model.scaled[:, j]), pa.float32())
     return pa.table(columns)
 
 

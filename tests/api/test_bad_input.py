@@ -68,17 +68,68 @@ def test_a_feature_that_is_not_a_number_is_refused(client: TestClient, value: ob
     assert error["details"]["errors"][0]["allowed"] == "0 to 1"
 
 
-@pytest.mark.parametrize("limit", [0, 51, "abc", "5", 2.5, None])
+@pytest.mark.parametrize("limit", [0, 101, "abc", "5", 2.5, None])
 def test_a_bad_limit_names_the_range(client: TestClient, limit: object) -> None:
     error = error_of(post(client, {"features": QUERY, "limit": limit}), 422, "invalid_input")
-    assert error["details"]["errors"][0]["field"] == "limit" and "1 to 50" in error["message"]
+    assert error["details"]["errors"][0]["field"] == "limit" and "1 to 100" in error["message"]
 
 
-@pytest.mark.parametrize("limit", ["0", "51", "abc"])
-def test_a_bad_limit_on_track_recommendations_names_the_range(client: TestClient, limit: str) -> None:
-    response = client.get("/v1/tracks/t0000001/recommendations", params={"limit": limit})
+@pytest.mark.parametrize("limit", ["0", "101", "abc"])
+def test_a_bad_limit_on_a_get_route_names_the_range(client: TestClient, limit: str) -> None:
+    for path, params in (("/v1/tracks/t0000001/recommendations", {}), ("/v1/recommendations", {"seed_tracks": "t0000001"})):
+        error = error_of(client.get(path, params=params | {"limit": limit}), 422, "invalid_input")
+        assert error["details"]["errors"][0]["field"] == "limit" and "1 to 100" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({}, "query", "at least one seed is required"),
+        ({"seed_tracks": "t0000001,t0000002,t0000003", "seed_genres": "pop,rock,jazz"}, "query", "at most 5 seeds"),
+        ({"seed_tracks": ",".join(f"t{i:07d}" for i in range(6))}, "seed_tracks", "at most 5 items"),
+        ({"seed_tracks": "t0000001", "min_tempo": 150, "max_tempo": 100}, "query", "min_tempo=150 is above max_tempo=100"),
+        ({"seed_tracks": "t0000001", "target_energy": 1.5}, "target_energy", "less than or equal to 1"),
+        ({"seed_tracks": "t0000001", "target_popularity": -1}, "target_popularity", "greater than or equal to 0"),
+        ({"seed_tracks": "t0000001", "target_foo": 1}, "target_foo", "unknown field 'target_foo'"),
+        ({"seed_tracks": "t0000001", "min_bogus": 1}, "min_bogus", "unknown field 'min_bogus'"),
+        ({"seed_tracks": "t0000001", "max_per_artist": 0}, "max_per_artist", "greater than or equal to 1"),
+    ],
+)
+def test_bad_seeds_targets_and_ranges_are_422_naming_the_field(client: TestClient, params: dict, field: str, words: str) -> None:
+    for response in (client.get("/v1/recommendations", params=params), post(client, as_body(params))):
+        error = error_of(response, 422, "invalid_input")
+        fields = [e["field"] for e in error["details"]["errors"]]
+        assert field in fields or (field == "query" and fields == ["body"]), fields
+        assert words in error["message"], error["message"]
+
+
+def as_body(params: dict) -> dict:
+    body = dict(params)
+    for seeds in ("seed_tracks", "seed_genres"):
+        if seeds in body:
+            body[seeds] = body[seeds].split(",")
+    return body
+
+
+def test_unknown_seeds_are_422_naming_each(client: TestClient) -> None:
+    response = client.get("/v1/recommendations", params={"seed_tracks": "t0000001,nope1", "seed_artists": "nope2", "seed_genres": "polka"})
     error = error_of(response, 422, "invalid_input")
-    assert error["details"]["errors"][0]["field"] == "limit" and "1 to 50" in error["message"]
+    assert error["details"]["unknown"] == [{"type": "track", "id": "nope1"}, {"type": "artist", "id": "nope2"}, {"type": "genre", "id": "polka"}]
+    assert "nope1" in error["message"] and "nope2" in error["message"] and "polka" in error["message"]
+
+
+@pytest.mark.parametrize("q", ["", "   ", "x" * 201])
+def test_an_empty_or_too_long_search_is_422(client: TestClient, q: str) -> None:
+    error = error_of(client.get("/v1/search", params={"q": q}), 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "q"
+    error = error_of(client.get("/v1/search", params={"q": "song", "type": "album"}), 422, "invalid_input")
+    assert error["details"]["errors"][0]["field"] == "type.0" and "track|artist" in error["message"]
+
+
+def test_too_many_ids_are_422(client: TestClient) -> None:
+    ids = ",".join(f"t{i:07d}" for i in range(101))
+    for path in ("/v1/tracks", "/v1/audio-features"):
+        assert "1 to 100 ids" in error_of(client.get(path, params={"ids": ids}), 422, "invalid_input")["message"]
 
 
 @pytest.mark.parametrize("raw", ['{"features": {"tempo": 120,}', "not json", '{"features": '])
@@ -113,7 +164,7 @@ def test_a_huge_body_is_refused_with_413(client: TestClient) -> None:
 
 def test_unknown_routes_and_methods_use_the_error_shape(client: TestClient) -> None:
     assert "GET /v2/nothing" in error_of(client.get("/v2/nothing"), 404, "not_found")["message"]
-    error_of(client.get("/v1/recommendations"), 405, "method_not_allowed")
+    error_of(client.delete("/v1/recommendations"), 405, "method_not_allowed")
 
 
 def test_request_ids_are_returned_and_logged(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
@@ -129,16 +180,16 @@ def test_request_ids_are_returned_and_logged(client: TestClient, caplog: pytest.
         assert record.status == response.status_code and record.path in ("/v1/recommendations", "/healthz")
 
 
-@pytest.mark.parametrize("answer", ["for_features", "for_track"])  # the fast path's route, a FastAPI route
+@pytest.mark.parametrize("route", ["post", "get"])
 def test_an_unexpected_error_is_a_500_without_a_trace(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, answer: str
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, route: str
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(recommend, answer, broken)  # failure injection
+    monkeypatch.setattr(recommend, "recommend", broken)  # failure injection
     with caplog.at_level(logging.ERROR):
-        response = post(client, {"features": QUERY}) if answer == "for_features" else client.get("/v1/tracks/t1/recommendations")
+        response = post(client, {"features": QUERY}) if route == "post" else client.get("/v1/tracks/t0000001/recommendations")
     error = error_of(response, 500, "internal_error")
     request_id = response.headers["x-request-id"]
     assert request_id in error["message"] and "secret" not in response.text

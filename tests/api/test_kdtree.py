@@ -77,3 +77,25 @@ def test_ranked_yields_every_track_once_in_order_even_among_many_identical_ones(
             assert np.all(np.diff(distances) >= 0)
             assert distances.tolist() == pytest.approx(np.sort(brute_force(points, query)).tolist(), rel=1e-12, abs=1e-12)
             assert len(batches[0][0]) == min(first, len(points))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_nearest_tracks_inside_a_box_match_brute_force(kind: str) -> None:
+    rng = np.random.default_rng(21)
+    points = clumpy_catalog(rng, 6000, 5)
+    index = build_index(points, kind)
+    for trial in range(40):
+        low = np.full(5, -np.inf)
+        high = np.full(5, np.inf)
+        for f in rng.choice(5, int(rng.integers(1, 4)), replace=False):
+            a, b = np.sort(rng.choice(points[:, f], 2))
+            low[f], high[f] = (a, b) if trial % 3 else (float(points[rng.integers(0, 6000), f]),) * 2  # faces included
+        query = rng.normal(0, 3, 5)
+        k = int(rng.integers(1, 80))
+        inside = np.flatnonzero(np.all((points >= low) & (points <= high), axis=1))
+        rows, distances = index.nearest(query, k, low, high)
+        expected = np.sort(brute_force(points[inside], query))[:k]
+        assert set(rows.tolist()) <= set(inside.tolist())
+        assert distances.tolist() == pytest.approx(expected.tolist(), rel=1e-12, abs=1e-12)
+        streamed = np.concatenate([r for r, _ in ranked(index, query, 3, low, high)] or [np.empty(0, np.int64)])
+        assert sorted(streamed.tolist()) == inside.tolist()

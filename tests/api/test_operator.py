@@ -129,7 +129,7 @@ def test_an_unknown_or_malformed_job_id(client: TestClient) -> None:
     unknown = client.get("/v1/training-jobs/train-0000", headers=AUTH)
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "job_not_found"
     malformed = client.get("/v1/training-jobs/bad id!", headers=AUTH)
-    assert malformed.status_code == 422 and malformed.json()["error"]["details"]["field"] == "job_id"
+    assert malformed.status_code == 422 and malformed.json()["error"]["details"]["errors"][0]["field"] == "job_id"
 
 
 def test_activation_verifies_moves_the_pointer_with_a_reason_and_the_api_follows(

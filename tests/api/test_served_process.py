@@ -18,6 +18,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from shared.ids import derived_id
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.api.conftest import OPERATOR_TOKEN, wait_until
@@ -66,16 +67,22 @@ def test_zero_failed_requests_while_the_pointer_flips_under_load(
     answers: list[tuple[int, str | None, bool]] = []
     stop = threading.Event()
 
-    def load() -> None:
+    # a multi-seed query whose seeds both models have (genres, an artist by its derived id)
+    seeds = {"seed_genres": "pop,jazz", "seed_artists": derived_id("artist", "artist 3"), "target_energy": 0.6, "limit": 10}
+
+    def load(number: int) -> None:
         with httpx.Client(base_url=url, timeout=10) as http:
             while not stop.is_set():
-                response = http.post("/v1/recommendations", json={"features": QUERY, "limit": 10})
+                if number % 2:
+                    response = http.post("/v1/recommendations", json={"features": QUERY, "limit": 10})
+                else:
+                    response = http.get("/v1/recommendations", params=seeds)
                 body = response.json()
                 version = body.get("model_version")
                 consistent = version in versions and all(t["track_id"].startswith(versions[version]) for t in body["tracks"])
                 answers.append((response.status_code, version, consistent))
 
-    workers = [threading.Thread(target=load) for _ in range(12)]
+    workers = [threading.Thread(target=load, args=(number,)) for number in range(12)]
     for worker in workers:
         worker.start()
     try:
@@ -90,7 +97,7 @@ def test_zero_failed_requests_while_the_pointer_flips_under_load(
 
     statuses = Counter(status for status, _, _ in answers)
     assert statuses == {200: len(answers)}, (statuses, log.read_text()[-3000:])
-    assert all(consistent for _, _, consistent in answers)  # each answered wholly by one version
+    assert all(consistent for _, _, consistent in answers)  # each answered wholly by one version, seeds included
     sequence = [version for _, version, _ in answers]
     switches = sum(1 for a, b in zip(sequence, sequence[1:]) if a != b)
     assert set(sequence) == set(versions) and switches >= 5 and len(answers) > 200

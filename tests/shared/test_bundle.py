@@ -1,10 +1,13 @@
+import io
 import json
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from shared.bundle import list_versions, load_bundle, read_model_document, write_bundle
+from shared.bundle import catalog_schema, list_versions, load_bundle, read_model_document, write_bundle
+from shared.manifest import file_entry, write_manifest
 from shared.errors import BundleIntegrityError, ModelNotFound
 from shared.ids import new_id
 from shared.storage import ObjectStore
@@ -36,9 +39,10 @@ def tiny_model(version: str) -> tuple[dict, pa.Table]:
             "genre": ["jazz", None, "rock"],
             "popularity": [1, 2, 3],
             "cluster": [0, 0, 1],
-            "danceability": np.array([-1.0, -0.9, 1.0]),
-            "energy": np.array([-1.0, -1.1, 1.0]),
-            "tempo": np.array([-1.0, -1.0, 1.0]),
+            "scaled_danceability": np.array([-1.0, -0.9, 1.0]),
+            "scaled_energy": np.array([-1.0, -1.1, 1.0]),
+            "scaled_tempo": np.array([-1.0, -1.0, 1.0]),
+            "tempo": np.array([90.0, 90.0, 150.0]),
         }
     )
     return model, catalog
@@ -53,8 +57,33 @@ def test_bundle_round_trip(store: ObjectStore) -> None:
     assert bundle.model.features == FEATURES and bundle.model.k == 2
     assert bundle.catalog.column("track_id").to_pylist() == ["a", "b", "c"]
     assert bundle.scaled_features().dtype == np.float32 and bundle.scaled_features().shape == (3, 3)
+    assert bundle.catalog.column_names == catalog_schema(FEATURES).names  # every track column, the lacking ones null
+    assert bundle.catalog.column("tempo").to_pylist() == [90.0, 90.0, 150.0] and bundle.catalog.column("year").null_count == 3
     assert read_model_document(store, version).clusters[1].label == "upbeat"
     assert list_versions(store) == [version]
+
+
+def test_a_format_1_bundle_is_read_into_the_format_2_shape(store: ObjectStore) -> None:
+    """A bundle published before track records were kept: scaled features under their own names."""
+    version = new_id()
+    model, catalog = tiny_model(version)
+    old = catalog.select(["track_id", "track_name", "artist_name", "genre", "popularity", "cluster"])
+    for name in FEATURES:
+        old = old.append_column(name, catalog.column(f"scaled_{name}").cast(pa.float32()))
+    files = {"model.json": json.dumps(model).encode(), "catalog.parquet": parquet_bytes(old)}
+    for name, data in files.items():
+        store.put_bytes(f"models/{version}/{name}", data)
+    write_manifest(store, f"models/{version}", {n: file_entry(d) for n, d in files.items()}, kind="model", format_version=1, version=version)
+    bundle = load_bundle(store, version)
+    assert bundle.catalog.column("scaled_energy").to_pylist() == pytest.approx([-1.0, -1.1, 1.0])
+    assert bundle.catalog.column("tempo").to_pylist() == pytest.approx([90.0, 90.0, 150.0])  # from the scaler: -1 * 30 + 120
+    assert bundle.catalog.column("genres").null_count == 3 and bundle.catalog.column_names == catalog_schema(FEATURES).names
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
 
 
 def test_a_tampered_catalog_is_never_loaded(store: ObjectStore) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.bundle import load_bundle
+from shared.bundle import SCALED_PREFIX, load_bundle
 from shared.storage import ObjectStore
 from tests.trainer.generated_dataset import GENRES, publish_generated_dataset
 
@@ -19,7 +19,7 @@ def test_six_genre_profiles_give_six_or_so_segments_with_distinct_labels_genres_
     labels = [c.label for c in model.clusters]
     assert len(set(labels)) == len(labels) and all(labels)
     catalog = load_bundle(store, result["version"]).catalog
-    scaled = np.column_stack([catalog.column(f).to_numpy() for f in model.features]).astype(np.float64)
+    scaled = np.column_stack([catalog.column(SCALED_PREFIX + f).to_numpy() for f in model.features]).astype(np.float64)
     cluster_of = catalog.column("cluster").to_numpy()
     ids = catalog.column("track_id").to_pylist()
     found = set()

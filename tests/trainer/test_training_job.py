@@ -79,7 +79,7 @@ def test_explicit_k_features_and_newest_dataset(
     assert bundle.model.params["k_requested"] == 3 and bundle.model.params["seed"] == 7
     selection = bundle.model.metrics["k_selection"]
     assert (selection["rule"], selection["reason"], list(selection["candidates"])) == ("forced", "k=3 forced by the caller", ["3"])
-    assert bundle.catalog.column_names[-5:] == features
+    assert bundle.catalog.column_names[-5:] == [f"scaled_{f}" for f in features]
     for cluster in bundle.model.clusters:
         assert set(cluster.centroid) == set(features)
         assert 30 <= cluster.centroid["tempo"] <= 250  # original units, not scaled

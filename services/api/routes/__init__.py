@@ -1,10 +1,15 @@
 """One router per resource."""
 
-from services.api.routes import clusters, datasets, health, models, recommendations, tracks, training_jobs
+from services.api.routes import (
+    audio_features, clusters, datasets, health, models, recommendations, search, spotify, tracks, training_jobs,
+)  # fmt: skip
 
 ROUTERS = (
     recommendations.router,
     tracks.router,
+    audio_features.router,
+    search.router,
+    spotify.router,
     clusters.router,
     models.router,
     datasets.router,

@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path
 
 from shared.bundle import ModelDocument, list_versions, load_bundle, read_model_document
 from shared.errors import MusicrecError
-from shared.ids import check_id
+from shared.ids import ID_REGEX
 from shared.pointer import ModelPointer
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, CurrentModel, Gateway, GatewayDep
 from services.api.routes.clusters import NOT_REPORTED, public_cluster
 from services.api.schemas import (
-    NO_MODEL, SERVICES_AWAY, STORE_AWAY, ActivationRequest, ModelList, ModelReport, PointerMove, error_responses,
+    NO_MODEL, NOT_JSON, SERVICES_AWAY, STORE_AWAY, ActivationRequest, ModelList, ModelReport, PointerMove, error_responses,
 )  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,9 @@ def model_report(document: ModelDocument) -> dict[str, Any]:
     responses=error_responses((404, "no such version"), (409, "the report fails verification"), (422, "the version is malformed"),
                               STORE_AWAY),
 )  # fmt: skip
-def published_model(version: str, gateway: GatewayDep) -> dict[str, Any]:
+def published_model(version: Annotated[str, Path(pattern=ID_REGEX)], gateway: GatewayDep) -> dict[str, Any]:
     """One published version's report: parameters, clusters, held-out figures with the k selection,
     the ablation study and the drift measured when it was trained."""
-    check_id(version, "version")
     return model_report(read_model_document(gateway.store, version))
 
 
@@ -91,13 +90,12 @@ def published_model(version: str, gateway: GatewayDep) -> dict[str, Any]:
     dependencies=OPERATOR,
     response_model=PointerMove,
     responses=OPERATOR_RESPONSES
-    | error_responses((404, "no such version"), (409, "the bundle fails verification"), (422, "the version or the body is malformed"), SERVICES_AWAY),
+    | error_responses(NOT_JSON, (404, "no such version"), (409, "the bundle fails verification"), (422, "the version or the body is malformed"), SERVICES_AWAY),
 )
 def activate(
-    version: str, gateway: GatewayDep, body: Annotated[ActivationRequest, Body(default_factory=ActivationRequest)]
+    version: Annotated[str, Path(pattern=ID_REGEX)], gateway: GatewayDep, body: Annotated[ActivationRequest, Body(default_factory=ActivationRequest)]
 ) -> dict[str, Any]:
     """Promote or roll back: verify the bundle, then move the pointer with a recorded reason."""
-    check_id(version, "version")
     load_bundle(gateway.store, version)  # every sha256, the document and the catalog, or 404/409
     entry = ModelPointer(gateway.redis).move(version, actor="operator", reason=body.reason)
     gateway.reloader.wake()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Path, Response
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.results import Result
 
 from shared.datasets import newest_dataset_id, read_dataset_manifest
-from shared.ids import check_id
+from shared.ids import ID_REGEX
 from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import redis_errors
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, GatewayDep
@@ -61,9 +61,8 @@ def _error_line(result: Result | None) -> str | None:
     response_model=TrainingJobState,
     responses=error_responses((404, "no such job (or it expired)"), (422, "the job id is malformed"), (503, "Redis is unreachable")),
 )
-def training_job(job_id: str, gateway: GatewayDep) -> dict[str, Any]:
+def training_job(job_id: Annotated[str, Path(pattern=ID_REGEX)], gateway: GatewayDep) -> dict[str, Any]:
     """Status (RQ's words), stage, times, result (once finished) and error (once failed)."""
-    check_id(job_id, "job_id")
     with redis_errors(f"rq:job:{job_id}", "read"):
         try:
             job = Job.fetch(job_id, connection=gateway.redis)
