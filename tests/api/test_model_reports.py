@@ -108,3 +108,4 @@ def test_drift_between_two_datasets(store: ObjectStore, api: TestClient) -> None
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "dataset_not_found"
         assert f"dataset {named!r} does not exist" in missing.json()["error"]["message"]
     assert api.get(f"/v1/datasets/{first}/drift", params={"against": "../x"}).status_code == 422
+    assert api.get("/v1/datasets/-not-an-id/drift").status_code == 422

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from shared.datasets import list_datasets, newest_dataset_id, read_dataset_manifest
 from shared.drift import dataset_drift
-from shared.ids import ID_REGEX, check_id
+from shared.ids import ID_REGEX
 from services.api.dependencies import GatewayDep
 from services.api.schemas import STORE_AWAY, DatasetDrift, DatasetList, error_responses
 
@@ -30,13 +30,12 @@ def list_complete_datasets(gateway: GatewayDep) -> dict[str, Any]:
                               (422, "a dataset id is malformed"), STORE_AWAY),
 )  # fmt: skip
 def drift(
-    dataset_id: str,
+    dataset_id: Annotated[str, Path(pattern=ID_REGEX)],
     gateway: GatewayDep,
     against: Annotated[str | None, Query(pattern=ID_REGEX, description="the dataset to compare; default: the newest")] = None,
 ) -> dict[str, Any]:
     """Population stability index of each audio feature of ``against`` with this dataset as the
     reference (its deciles), and the features above ``MUSICREC_DRIFT_PSI``."""
-    check_id(dataset_id, "dataset_id")
     read_dataset_manifest(gateway.store, dataset_id)  # 404 naming it before anything is read
     against = against if against is not None else newest_dataset_id(gateway.store)
     return dataset_drift(gateway.store, dataset_id, against, gateway.settings.drift_psi)
