@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api bench-quality clean
+.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench-ingest: up ## benchmark ingest of a generated 1,160,000-row catalog (wall 
 
 bench-train: up ## benchmark a training job on 1,160,000 generated tracks (stage times, peak memory)
 	@$(PY) bench/train.py
+
+segments: up ## the curves behind the automatic k on the real and demo catalogs -> docs/segments.md
+	@$(PY) bench/segments.py
 
 bench-recovery: up ## measure how soon a SIGKILLed worker's training job runs again (target < 60 s)
 	@$(PY) bench/recovery.py

@@ -34,6 +34,9 @@ class MusicrecSettings(BaseSettings):
     s3_bucket: str = "musicrec"
     s3_region: str = "us-east-1"
 
+    # A feature has drifted between two datasets when its PSI exceeds this (shared.drift).
+    drift_psi: float = Field(0.2, gt=0.0, description="population stability index above which a feature has drifted")
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "MusicrecSettings":
         if self.env == "production":

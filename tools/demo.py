@@ -109,15 +109,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def show_segments(clusters: list[dict[str, Any]]) -> None:
+    """Each segment: size, label, top genres with their shares, and its most central track."""
+    print(f"\n{BOLD}Segments{RESET}")
+    for cluster in clusters:
+        share = f"{cluster['share']:.0%}" if cluster.get("share") is not None else ""
+        print(f"  {cluster['id']:>2}  {cluster['size']:>7,} tracks {share:>4}  {BOLD}{cluster['label']}{RESET}")
+        genres = cluster.get("top_genres")
+        if genres:
+            print("      top genres: " + ", ".join(f"{g['genre']} {g['share']:.0%}" for g in genres))
+        elif "top_genres" in cluster.get("unavailable", {}):
+            print(f"      {DIM}no genres: {cluster['unavailable']['top_genres']}{RESET}")
+        if cluster.get("examples"):
+            central = cluster["examples"][0]
+            print(f"      {DIM}most central: {central['track_name']} — {central['artist_name']}{RESET}")
+
+
 def show(api: httpx.Client, base: str, token: str) -> None:
     model = api.get("/v1/models/current").json()
     print(f"\n{BOLD}Model {model['version']}{RESET}  k={model['k']}  features={', '.join(model['features'])}")
     metrics = model.get("metrics", {})
-    if "silhouette" in metrics:
-        print(f"  silhouette {metrics['silhouette']:.3f}")
-    clusters = api.get("/v1/clusters").json()["clusters"]
-    for cluster in clusters:
-        print(f"  cluster {cluster['id']:>2}  {cluster['size']:>7,} tracks  {cluster['label']}")
+    if metrics.get("silhouette") is not None:
+        print(f"  held-out silhouette {metrics['silhouette']:.3f}")
+    reason = (metrics.get("k_selection") or {}).get("reason")
+    if reason:
+        print(f"  {DIM}{reason}{RESET}")
+    show_segments(api.get("/v1/clusters").json()["clusters"])
 
     catalog_track = None
     examples = [

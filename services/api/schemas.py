@@ -122,14 +122,75 @@ class AudioFeaturesList(BaseModel):
     audio_features: list[AudioFeatures | None] = Field(description="one per id asked for, null where the catalog lacks it")  # type: ignore[valid-type]
 
 
+class LabelWord(BaseModel):
+    feature: str
+    word: str
+    z: float = Field(description="the centroid's distance from the catalog mean, in standard deviations")
+
+
+class ClusterGenre(BaseModel):
+    genre: str
+    tracks: int = Field(description="how many of the cluster's tracks have this genre")
+    share: float = Field(description="share of the cluster's tracks that have this genre")
+    catalog_share: float = Field(description="share of the whole catalog's tracks that have this genre")
+
+
+class ExampleTrack(BaseModel):
+    track_id: str
+    track_name: str | None
+    artist_name: str | None
+    distance: float = Field(description="distance from the centroid in the scaled space")
+
+
 class Cluster(ClusterRef):
     size: int
+    share: float | None = Field(None, description="the cluster's share of the catalog")
     centroid: dict[str, float] = Field(description="the centroid in the features' original units")
+    standardized: dict[str, float] | None = Field(None, description="the centroid in standard deviations from the catalog mean")
+    words: list[LabelWord] | None = Field(None, description="what the label is made of, most distinctive first")
+    top_genres: list[ClusterGenre] | None = Field(None, description="the cluster's most common genres (none without genres)")
+    examples: list[ExampleTrack] | None = Field(None, description="the tracks nearest the centroid, one per artist")
+    unavailable: dict[str, str] = Field(default_factory=dict, description="why a figure above is null")
 
 
 class Clusters(BaseModel):
     model_version: str
     clusters: list[Cluster]
+
+
+class ModelReport(BaseModel):
+    """One published model: what it was trained on and with, its clusters, figures, ablation and drift."""
+
+    version: str
+    created_at: str
+    features: list[str]
+    k: int
+    clusters: list[Cluster]
+    params: dict[str, Any]
+    metrics: dict[str, Any] = Field(description="held-out figures, the k selection with every candidate's figures")
+    ablation: dict[str, Any] | None = Field(description="each feature dropped and the scaling off, against the full model")
+    drift: dict[str, Any] | None = Field(description="PSI per feature of the newest dataset (then) against the model's")
+    lineage: dict[str, Any]
+    unavailable: dict[str, str] = Field(default_factory=dict, description="why a section above is null")
+
+
+class LargestDrift(BaseModel):
+    feature: str
+    psi: float
+
+
+class DatasetDrift(BaseModel):
+    """Population stability index of each feature of ``against``, with ``dataset_id`` as the reference."""
+
+    dataset_id: str
+    against: str
+    rows: dict[str, int] = Field(description="rows of each dataset")
+    method: str
+    psi: dict[str, float]
+    largest: LargestDrift | None
+    threshold: float = Field(description="MUSICREC_DRIFT_PSI: a feature above it has drifted")
+    drifted: list[str]
+    unavailable: dict[str, str] = Field(default_factory=dict)
 
 
 class ModelList(BaseModel):

@@ -1,11 +1,14 @@
-"""Fitting: StandardScaler + KMeans, with k chosen by silhouette on a held-out sample.
+"""Fitting's parts: the samples, StandardScaler, KMeans, and what a forced k must satisfy.
 
-Candidates k_min..k_max are fitted on a random sample and scored on another, disjoint one;
-the best score wins, ties (equal to 4 decimals) going to the smaller k. The final model is
-fitted on every row, started from the chosen candidate's centroids so it converges in a
-few passes. Features are scaled to float32, which KMeans keeps end to end. Work on the
-small samples runs on one thread: there, thread start-up and barrier waits cost more than
-they save, the more so on a busy machine.
+Rows are split once, at random, by the seed (:func:`draw_samples`): an *evaluation* sample
+that no fit ever sees (the model's reported figures and its ablation are measured on it);
+of the rest, the *fit* sample the candidate models are fitted on and a disjoint *holdout*
+sample they are scored on. The final model is fitted on every row outside the evaluation
+sample, started from the chosen candidate's centroids so it converges in a few passes;
+then every row, held out or not, is assigned to its nearest centroid. Features are scaled
+to float32, which KMeans keeps end to end. Work on the small samples runs on one thread:
+there, thread start-up and barrier waits cost more than they save, the more so on a busy
+machine.
 """
 
 from __future__ import annotations
@@ -15,16 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from shared.errors import InvalidInput
-from shared.stages import StageClock
 
 log = logging.getLogger(__name__)
 
-SCORE_DECIMALS = 4  # silhouettes equal to this many decimals are a tie
+HELD_OUT_SHARE = 5  # at most one row in this many is held out (evaluation; then the candidates' holdout)
 
 
 @dataclass(frozen=True)
@@ -33,39 +34,24 @@ class FitOptions:
     k_max: int = 12
     selection_sample: int = 20_000
     holdout_sample: int = 5_000
+    evaluation_sample: int = 10_000
     n_init: int = 3
     max_iter: int = 300
     seed: int = 0
+    max_cluster_share: float = 0.5
+    min_stability: float = 0.9
 
 
 @dataclass(frozen=True)
 class Samples:
-    """Row indices: candidates are fitted on ``fit`` and scored on ``holdout``."""
+    """Row numbers (each sorted): candidates are fitted on ``fit`` and scored on ``holdout``;
+    ``evaluation`` is held out of every fit; the final model is fitted on ``train``
+    (every row not in ``evaluation``). ``fit``, ``holdout`` and ``evaluation`` are disjoint."""
 
     fit: np.ndarray
     holdout: np.ndarray
-    disjoint: bool
-
-
-@dataclass(frozen=True)
-class KSelection:
-    k: int
-    scores: dict[int, float]  # held-out silhouette per candidate k
-    sample_model: KMeans  # the chosen k fitted on the sample
-
-
-@dataclass(frozen=True)
-class FittedModel:
-    scaler: StandardScaler
-    kmeans: KMeans
-    scaled: np.ndarray  # rows x features, float32
-    labels: np.ndarray  # cluster per row
-    samples: Samples
-    selection: KSelection
-
-    @property
-    def k(self) -> int:
-        return self.selection.k
+    evaluation: np.ndarray
+    train: np.ndarray
 
 
 def scale(matrix: np.ndarray) -> tuple[StandardScaler, np.ndarray]:
@@ -74,14 +60,19 @@ def scale(matrix: np.ndarray) -> tuple[StandardScaler, np.ndarray]:
 
 
 def draw_samples(rows: int, options: FitOptions) -> Samples:
-    """Disjoint fit/holdout samples; a dataset too small for both is fitted on every row
-    and scored on a sample of them."""
-    rng = np.random.default_rng(options.seed)
-    if rows >= options.selection_sample + options.holdout_sample:
-        chosen = rng.choice(rows, options.selection_sample + options.holdout_sample, replace=False)
-        return Samples(np.sort(chosen[: options.selection_sample]), np.sort(chosen[options.selection_sample :]), True)
-    holdout = np.sort(rng.choice(rows, min(rows, options.holdout_sample), replace=False))
-    return Samples(np.arange(rows), holdout, False)
+    """The evaluation, holdout and fit samples, disjoint; small datasets hold out one row in five."""
+    order = np.random.default_rng(options.seed).permutation(rows)
+    evaluation = min(options.evaluation_sample, rows // HELD_OUT_SHARE)
+    rest = rows - evaluation
+    holdout = min(options.holdout_sample, rest // HELD_OUT_SHARE)
+    fit = min(options.selection_sample, rest - holdout)
+    cut = np.cumsum([evaluation, holdout, fit])
+    return Samples(
+        fit=np.sort(order[cut[1] : cut[2]]),
+        holdout=np.sort(order[cut[0] : cut[1]]),
+        evaluation=np.sort(order[: cut[0]]),
+        train=np.sort(order[cut[0] :]),
+    )
 
 
 def kmeans(k: int, options: FitOptions, seed: int, init: np.ndarray | None = None) -> KMeans:
@@ -90,59 +81,42 @@ def kmeans(k: int, options: FitOptions, seed: int, init: np.ndarray | None = Non
     return KMeans(k, n_init=options.n_init, max_iter=options.max_iter, random_state=seed)
 
 
-def check_k(k: int, rows: int) -> None:
+def distinct_rows(rows: np.ndarray, at_least: int | None = None) -> int:
+    """How many different rows ``rows`` has; with ``at_least``, a cheap lower bound once it reaches that."""
+    if at_least is not None:
+        head = np.unique(rows[: 20 * at_least], axis=0).shape[0]
+        if head >= at_least:
+            return head
+    return int(np.unique(rows, axis=0).shape[0])
+
+
+def check_k(k: int, matrix: np.ndarray, samples: Samples) -> None:
+    """A forced k must be an integer >= 2 with at least k distinct rows to fit on."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 2:
         raise InvalidInput(f"k must be an integer of at least 2, got {k!r}", details={"field": "k"})
+    rows = len(matrix)
     if k > rows:
         raise InvalidInput(f"k={k} is more than the dataset's {rows} rows", details={"field": "k", "rows": rows})
+    train = matrix[samples.train]
+    if distinct_rows(train, k) >= k:
+        return
+    everywhere = distinct_rows(matrix)
+    held = f", and {len(samples.evaluation)} of the rows are held out for evaluation" if len(samples.evaluation) else ""
+    raise InvalidInput(
+        f"k={k} is more than the {distinct_rows(train)} distinct rows the model would be fitted on "
+        f"(the dataset has {rows} rows, {everywhere} of them distinct{held}): "
+        "k-means cannot make more clusters than there are different points",
+        details={"field": "k", "rows": rows, "distinct_rows": everywhere},
+    )
 
 
 def fit_on_sample(scaled: np.ndarray, samples: Samples, k: int, options: FitOptions, seed: int) -> KMeans:
-    """The k-means of the fit sample (of every row when k exceeds the sample)."""
-    rows = scaled[samples.fit] if k <= len(samples.fit) else scaled
+    """The k-means of the fit sample (of every training row when k exceeds the sample)."""
+    rows = scaled[samples.fit] if k <= len(samples.fit) else scaled[samples.train]
     with threadpool_limits(1 if len(rows) <= options.selection_sample else None):
         return kmeans(k, options, seed).fit(rows)
 
 
-def best_k(scores: dict[int, float]) -> int:
-    """The k with the highest score; of equal scores (to SCORE_DECIMALS), the smallest k."""
-    best = max(round(s, SCORE_DECIMALS) for s in scores.values())
-    return min(k for k, s in scores.items() if round(s, SCORE_DECIMALS) == best)
-
-
-def select_k(scaled: np.ndarray, samples: Samples, options: FitOptions) -> KSelection:
-    fit_rows, holdout_rows = scaled[samples.fit], scaled[samples.holdout]
-    candidates = range(options.k_min, min(options.k_max, len(holdout_rows) - 1) + 1)
-    if not candidates:
-        raise InvalidInput(
-            f"choosing k automatically needs at least {options.k_min + 1} rows; the dataset has {len(scaled)}",
-            details={"rows": len(scaled)},
-        )
-    scores: dict[int, float] = {}
-    models: dict[int, KMeans] = {}
-    with threadpool_limits(1):
-        for k in candidates:
-            models[k] = kmeans(k, options, options.seed).fit(fit_rows)
-            labels = models[k].predict(holdout_rows)
-            scores[k] = float(silhouette_score(holdout_rows, labels)) if len(np.unique(labels)) > 1 else -1.0
-    k = best_k(scores)
-    log.info("selected k", extra={"k": k, "scores": scores})
-    return KSelection(k, scores, models[k])
-
-
-def fit(matrix: np.ndarray, options: FitOptions, k: int | None = None, clock: StageClock | None = None) -> FittedModel:
-    """Scale, choose k (unless given), then fit KMeans on every row; ``clock`` times the stages."""
-    clock = clock or StageClock()
-    rows = len(matrix)
-    if k is not None:
-        check_k(k, rows)
-    scaler, scaled = scale(matrix)
-    samples = draw_samples(rows, options)
-    if k is None:
-        with clock.stage("selecting_k"):
-            selection = select_k(scaled, samples, options)
-    with clock.stage("fitting"):
-        if k is not None:
-            selection = KSelection(k, {}, fit_on_sample(scaled, samples, k, options, options.seed))
-        final = kmeans(selection.k, options, options.seed, init=selection.sample_model.cluster_centers_).fit(scaled)
-    return FittedModel(scaler, final, scaled, final.labels_.astype(np.int32), samples, selection)
+def fit_pair(scaled: np.ndarray, samples: Samples, k: int, options: FitOptions) -> tuple[KMeans, KMeans]:
+    """The k-means of the fit sample with seeds s and s+1: whether they agree is the stability."""
+    return fit_on_sample(scaled, samples, k, options, options.seed), fit_on_sample(scaled, samples, k, options, options.seed + 1)

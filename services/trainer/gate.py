@@ -1,7 +1,9 @@
 """The quality gate: whether a freshly published model may become the one served.
 
 A model passes when its silhouette reaches the configured floor and is not worse than the
-current model's by more than the configured margin. A caller may force the move; the
+current model's by more than the configured margin. Both silhouettes are measured on rows
+held out of the fit; a served model whose silhouette was measured otherwise (on rows it was
+fitted on, by an older trainer) has none to compare with. A caller may force the move; the
 decision always says why.
 """
 
@@ -25,7 +27,8 @@ def decide(
     max_regression: float,
     force: bool = False,
 ) -> GateDecision:
-    """``current`` is {"version", "silhouette"} of the served model, or None when none is."""
+    """``current`` is {"version", "silhouette"} of the served model, or None when none is; a
+    silhouette of None (one not comparable with this one) comes with ``why``."""
     if force:
         return GateDecision(True, "forced by the caller; quality gate skipped")
     if silhouette is None:
@@ -39,7 +42,7 @@ def decide(
         return GateDecision(
             True,
             f"passed: silhouette {silhouette:.4f} >= floor {floor:.4f}; "
-            f"the served model {current['version']} has no silhouette to compare with",
+            f"the served model {current['version']} {current.get('why', 'has no silhouette to compare with')}",
         )
     if silhouette < served - max_regression:
         return GateDecision(

@@ -1,46 +1,32 @@
 """Genre precision@k of the recommendations a model would make.
 
-For a sample of query tracks that have a genre, take the k nearest tracks in the scaled
-space within the query's cluster, leaving out the query and every track by the query's own
-artist (as the API leaves out other versions of the same track), and count how many share
-the query's genre. The score is the mean of that fraction over the queries. Neighbours
-come from a KD-tree per cluster, asked for as many more tracks as the query's artist has
-in the cluster, so the ones left after leaving those out are exactly the nearest.
+For given query tracks (held out of every fit) that have a genre, take the k nearest tracks
+in the model's space within the query's cluster, leaving out the query and every track by
+the query's own artist (as the API leaves out other versions of the same track), and count
+how many share a genre with the query (any of its genres: see :mod:`services.trainer.genres`).
+The score is the mean of that fraction over the queries. Neighbours come from a KD-tree per
+cluster, asked for as many more tracks as the query's artist has in the cluster, so the ones
+left after leaving those out are exactly the nearest.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.spatial import cKDTree
+
+from services.trainer.genres import shares_genre
 
 FIRST_ASK = 4  # neighbours asked for first, per neighbour wanted
 
 
-def codes(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Integer codes of a string column; nulls and empty strings become -1."""
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, array.type), array)
-    return pc.dictionary_encode(array).indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-
-
 def genre_precision(
-    scaled: np.ndarray,
-    labels: np.ndarray,
-    genres: np.ndarray,
-    artists: np.ndarray,
-    *,
-    queries: int,
-    at: int = 5,
-    seed: int = 0,
+    scaled: np.ndarray, labels: np.ndarray, genres: np.ndarray, artists: np.ndarray, queries: np.ndarray, *, at: int = 5
 ) -> tuple[float | None, int]:
-    """(mean precision@at, number of queries scored); (None, 0) when no track has a genre."""
-    with_genre = np.flatnonzero(genres >= 0)
-    if len(with_genre) == 0:
+    """(mean precision@at, number of queries scored) over the ``queries`` (row numbers) that have
+    a genre; (None, 0) when none has. ``genres`` is the tracks' genre bit sets (rows x words)."""
+    chosen = np.sort(queries[np.any(genres[queries] != 0, axis=1)])
+    if len(chosen) == 0:
         return None, 0
-    rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(with_genre, min(queries, len(with_genre)), replace=False))
     order = np.argsort(labels, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=int(labels.max()) + 1))])
     scores: list[np.ndarray] = []
@@ -91,4 +77,4 @@ def _nearest_other_artists(tree, scaled, members, rows, k, at, member_artists, m
         (member_artists[nearest] != artists[rows][:, None]) | (artists[rows][:, None] < 0)
     )
     kept = other & (np.cumsum(other, axis=1) <= at)
-    return kept.sum(axis=1), ((member_genres[nearest] == genres[rows][:, None]) & kept).sum(axis=1)
+    return kept.sum(axis=1), (shares_genre(genres[rows][:, None, :], member_genres[nearest]) & kept).sum(axis=1)

@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from services.trainer.clustering import FittedModel
 from services.trainer.dataset import TrainingData
-from services.trainer.fitting import FittedModel
-from services.trainer.labels import cluster_labels
 from shared.bundle import SCALED_PREFIX, model_prefix, write_bundle
 from shared.errors import StorageError
 from shared.manifest import utc_now
@@ -24,33 +23,28 @@ def model_document(
     model: FittedModel,
     features: tuple[str, ...],
     *,
+    clusters: list[dict[str, Any]],
     params: dict[str, Any],
     metrics: dict[str, Any],
+    ablation: dict[str, Any],
+    drift: dict[str, Any],
     lineage: dict[str, Any],
 ) -> dict[str, Any]:
-    """``model.json`` as :class:`shared.bundle.ModelDocument` describes it."""
-    centroids = model.kmeans.cluster_centers_.astype(np.float64)
-    original = model.scaler.inverse_transform(centroids)
-    labels = cluster_labels(centroids, features)
-    sizes = np.bincount(model.labels, minlength=model.k)
+    """``model.json`` as :class:`shared.bundle.ModelDocument` describes it (``clusters`` from
+    :mod:`services.trainer.segments`, ``ablation`` from :mod:`services.trainer.ablation`, ``drift``
+    from :func:`shared.drift.drift_report`)."""
     return {
         "version": version,
         "created_at": utc_now(),
         "features": list(features),
         "k": model.k,
         "scaler": {"mean": model.scaler.mean_.tolist(), "scale": model.scaler.scale_.tolist()},
-        "centroids": centroids.tolist(),
-        "clusters": [
-            {
-                "id": i,
-                "label": labels[i],
-                "size": int(sizes[i]),
-                "centroid": {name: float(original[i, j]) for j, name in enumerate(features)},
-            }
-            for i in range(model.k)
-        ],
+        "centroids": model.kmeans.cluster_centers_.astype(np.float64).tolist(),
+        "clusters": clusters,
         "params": params,
         "metrics": metrics,
+        "ablation": ablation,
+        "drift": drift,
         "lineage": lineage,
     }
 

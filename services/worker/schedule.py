@@ -5,7 +5,10 @@ A :class:`rq.cron.CronScheduler` registered in Redis (so ``rq cron``-aware tools
 queue on the configured cron schedule. That small job enqueues the real training job
 through :func:`shared.jobs.enqueue_training`, so the retrain gets the same timeout, Retry
 and deduplication as any other: several workers each running the schedule still train
-the newest dataset once.
+the newest dataset once. Unless ``MUSICREC_RETRAIN_SKIP_WITHOUT_DRIFT`` is off, it first
+measures drift (:mod:`shared.drift`) between the served model's dataset and the newest one,
+and skips when no feature's PSI exceeds ``MUSICREC_DRIFT_PSI``; its result says why it
+skipped or trained.
 
 The scheduler runs as RQ runs it, :meth:`CronScheduler.start` in the main thread of a process
 of its own (``python -m services.worker --schedule-only``; the loop installs signal handlers, which only
@@ -27,10 +30,12 @@ from rq.cron import CronJob, CronScheduler
 
 from services.worker.settings import WorkerSettings
 from services.worker.worker import die_with
+from shared.bundle import read_model_document
 from shared.datasets import newest_dataset_id
-from shared.errors import DatasetNotFound
+from shared.drift import dataset_drift
+from shared.errors import BundleIntegrityError, DatasetNotFound, ModelNotFound
 from shared.jobs import TrainingParameters, enqueue_training
-from shared.pointer import connect
+from shared.pointer import ModelPointer, connect
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -41,21 +46,58 @@ STOP_TIMEOUT = 10.0
 RESTART_SECONDS = 5.0
 
 
-def retrain_newest_dataset() -> dict[str, Any]:
-    """Cron job: enqueue training of the newest complete dataset (once per dataset + params)."""
-    settings = WorkerSettings()
+def drift_since_served_model(store: ObjectStore, pointer: ModelPointer, newest: str, threshold: float) -> dict[str, Any]:
+    """Whether the newest dataset drifted from the served model's: {"retrain", "reason"[, "drift"]}."""
+    version = pointer.current()
+    if version is None:
+        return {"retrain": True, "reason": "no model is served"}
     try:
-        dataset_id = newest_dataset_id(ObjectStore.from_settings(settings))
+        model = read_model_document(store, version)
+    except (ModelNotFound, BundleIntegrityError) as exc:
+        return {"retrain": True, "reason": f"the served model {version} cannot be read: {exc.message}"}
+    trained_on = model.lineage.get("dataset_id")
+    if not isinstance(trained_on, str):
+        return {"retrain": True, "reason": f"the served model {version} names no dataset"}
+    try:
+        drift = dataset_drift(store, trained_on, newest, threshold, model.features)
+    except DatasetNotFound as exc:
+        return {"retrain": True, "reason": f"the served model's dataset cannot be read: {exc.message}"}
+    since = f"between dataset {trained_on} (the served model {version}'s) and the newest dataset {newest}"
+    if drift["drifted"]:
+        named = ", ".join(f"{name} {drift['psi'][name]:.3f}" for name in drift["drifted"])
+        return {"retrain": True, "reason": f"PSI above {threshold:g} {since}: {named}", "drift": drift}
+    largest = drift["largest"]
+    most = f" (largest: {largest['feature']} {largest['psi']:.3f})" if largest else ""
+    return {"retrain": False, "reason": f"no feature drifts beyond PSI {threshold:g} {since}{most}", "drift": drift}
+
+
+def retrain_newest_dataset() -> dict[str, Any]:
+    """Cron job: enqueue training of the newest complete dataset (once per dataset + params),
+    unless it has not drifted from the served model's dataset (see the module docstring)."""
+    settings = WorkerSettings()
+    store = ObjectStore.from_settings(settings)
+    try:
+        dataset_id = newest_dataset_id(store)
     except DatasetNotFound as exc:
         log.info("scheduled retrain skipped", extra={"reason": exc.message})
         return {"enqueued": False, "reason": exc.message}
     client = connect(settings.redis_url)
     try:
+        if settings.retrain_skip_without_drift:
+            decision = drift_since_served_model(store, ModelPointer(client), dataset_id, settings.drift_psi)
+        else:
+            decision = {"retrain": True, "reason": "retrained on schedule (MUSICREC_RETRAIN_SKIP_WITHOUT_DRIFT is off)"}
+        if not decision["retrain"]:
+            log.info("scheduled retrain skipped", extra={"dataset_id": dataset_id, "reason": decision["reason"]})
+            return {"enqueued": False, "skipped": True, "dataset_id": dataset_id, "reason": decision["reason"],
+                    "drift": decision["drift"]}  # fmt: skip
         job, created = enqueue_training(client, TrainingParameters(dataset_id=dataset_id), actor="schedule")
     finally:
         client.close()
     log.info("scheduled retrain", extra={"dataset_id": dataset_id, "job_id": job.id, "enqueued": created})
-    return {"enqueued": created, "dataset_id": dataset_id, "job_id": job.id}
+    return {"enqueued": created, "dataset_id": dataset_id, "job_id": job.id, "reason": decision["reason"]} | (
+        {"drift": decision["drift"]} if "drift" in decision else {}
+    )
 
 
 class RetrainSchedule:

@@ -30,6 +30,9 @@ class WorkerSettings(MusicrecSettings):
     worker_ttl: int = Field(25, ge=16)
     # Retrain the newest dataset on this cron schedule (UTC); "off" switches it off.
     retrain_schedule: str = "0 4 * * 1"
+    # Skip a scheduled retrain when no feature of the newest dataset drifts beyond MUSICREC_DRIFT_PSI
+    # from the served model's dataset; false: retrain on every run of the schedule.
+    retrain_skip_without_drift: bool = True
 
     @property
     def retrain_enabled(self) -> bool:

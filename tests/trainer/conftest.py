@@ -4,14 +4,17 @@ worker's job class (a job that failed for good is not retried)."""
 from __future__ import annotations
 
 import signal
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import redis
 from rq import Queue, SimpleWorker
 
 from services.worker.worker import TrainingJob
+from shared.bundle import ModelDocument, load_bundle
+from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import TRAINING_QUEUE, ModelPointer
+from shared.storage import ObjectStore
 
 
 @pytest.fixture
@@ -31,3 +34,17 @@ def run_burst(redis_client: redis.Redis) -> Iterator[Callable[[], None]]:
 @pytest.fixture
 def pointer(redis_client: redis.Redis) -> ModelPointer:
     return ModelPointer(redis_client)
+
+
+@pytest.fixture
+def train_model(store: ObjectStore, redis_client: redis.Redis, run_burst) -> Callable[..., tuple[dict[str, Any], ModelDocument]]:
+    """Run one training job with these parameters; returns its result and the published model document."""
+
+    def train(**parameters: Any) -> tuple[dict[str, Any], ModelDocument]:
+        job, _ = enqueue_training(redis_client, TrainingParameters(**parameters))
+        run_burst()
+        result = job.return_value()
+        assert result is not None, job.latest_result().exc_string
+        return result, load_bundle(store, result["version"]).model
+
+    return train

@@ -1,9 +1,13 @@
 """Published datasets for trainer tests, written directly in the dataset format.
 
 Parquet parts with the columns and types of ``shared.schema.DATASET_COLUMNS`` plus a
-dataset manifest, as ingest publishes them. With ``structure="genres"`` each genre has its
-own feature distribution (so clusters and genre precision mean something); with
-``structure="noise"`` every feature is uniform over its range (nothing to find).
+dataset manifest, as ingest publishes them. With ``structure="genres"`` each of six genres
+has its own, well-separated feature profile (so clusters and genre precision mean
+something); with ``structure="noise"`` every feature is uniform over its range (nothing to
+find); with ``structure="tempo"`` two genres differ in tempo alone (70 and 200 BPM) and
+every other feature is the same bell curve for all (tempo carries all the structure).
+``genres=False`` leaves the genre column empty; ``genre_lists=True`` adds a ``genres`` list
+column: each track's genre, then "music", which every track has.
 """
 
 from __future__ import annotations
@@ -30,20 +34,26 @@ GENRES: dict[str, dict[str, float]] = {
                 instrumentalness=0.60, liveness=0.20, valence=0.60, tempo=128),
     "folk": dict(danceability=0.50, energy=0.35, loudness=-12, speechiness=0.04, acousticness=0.85,
                  instrumentalness=0.05, liveness=0.30, valence=0.60, tempo=110),
+    "metal": dict(danceability=0.35, energy=0.95, loudness=-3, speechiness=0.08, acousticness=0.02,
+                  instrumentalness=0.25, liveness=0.40, valence=0.20, tempo=165),
+    "spoken-word": dict(danceability=0.55, energy=0.40, loudness=-15, speechiness=0.85, acousticness=0.70,
+                        instrumentalness=0.01, liveness=0.80, valence=0.45, tempo=100),
 }  # fmt: skip
+TEMPO_GENRES = {"slow": 70.0, "fast": 200.0}
 SPREAD = {"loudness": 2.5, "tempo": 8.0}  # standard deviation; 0-1 features use 0.07
 ARROW_TYPES = {"string": pa.string(), "int": pa.int32(), "long": pa.int64()}
 
 
-def generated_table(rows: int, seed: int = 0, structure: str = "genres") -> pa.Table:
+def generated_table(rows: int, seed: int = 0, structure: str = "genres", genres: bool = True,
+                    genre_lists: bool = False) -> pa.Table:  # fmt: skip
     rng = np.random.default_rng(seed)
-    names = list(GENRES)
+    names = list(TEMPO_GENRES if structure == "tempo" else GENRES)
     genre = rng.integers(0, len(names), rows)
     columns: dict[str, object] = {
         "track_id": [f"t{seed}-{i:07d}" for i in range(rows)],
         "track_name": [f"track {i}" for i in range(rows)],
         "artist_name": [f"{names[g]} artist {i % max(5, rows // 40)}" for i, g in enumerate(genre)],
-        "genre": [names[g] for g in genre],
+        "genre": [names[g] for g in genre] if genres else [None] * rows,
         "popularity": rng.integers(0, 101, rows),
         "year": rng.integers(1960, 2024, rows),
         "key": rng.integers(0, 12, rows),
@@ -54,6 +64,12 @@ def generated_table(rows: int, seed: int = 0, structure: str = "genres") -> pa.T
     for name, spec in FEATURES.items():
         if structure == "noise":
             values = rng.uniform(spec.minimum, spec.maximum, rows)
+        elif structure == "tempo":
+            middle, width = (spec.minimum + spec.maximum) / 2, spec.maximum - spec.minimum
+            if name == "tempo":
+                values = rng.normal(np.array(list(TEMPO_GENRES.values()))[genre], 6.0)
+            else:
+                values = rng.normal(middle, 0.15 * width, rows)
         else:
             means = np.array([GENRES[n][name] for n in names])[genre]
             values = rng.normal(means, SPREAD.get(name, 0.07))
@@ -61,7 +77,10 @@ def generated_table(rows: int, seed: int = 0, structure: str = "genres") -> pa.T
     schema = pa.schema(
         [(c, ARROW_TYPES[t]) for c, t in METADATA_COLUMNS.items()] + [(f, pa.float64()) for f in FEATURES]
     )
-    return pa.table({c: pa.array(columns[c], schema.field(c).type) for c in DATASET_COLUMNS}, schema=schema)
+    table = pa.table({c: pa.array(columns[c], schema.field(c).type) for c in DATASET_COLUMNS}, schema=schema)
+    if genre_lists:
+        table = table.append_column("genres", pa.array([[g, "music"] for g in columns["genre"]], pa.list_(pa.string())))
+    return table
 
 
 def publish_generated_dataset(
@@ -74,10 +93,15 @@ def publish_generated_dataset(
     parts: int = 2,
     manifest: bool = True,
     source_name: str | None = None,
+    genres: bool = True,
+    genre_lists: bool = False,
+    table: pa.Table | None = None,
 ) -> str:
-    """Write the parts and (unless ``manifest=False``) the manifest; returns the dataset id."""
+    """Write the parts and (unless ``manifest=False``) the manifest; returns the dataset id.
+    ``table`` publishes those rows instead of generated ones."""
     dataset_id = dataset_id or new_id()
-    table = generated_table(rows, seed, structure)
+    table = table if table is not None else generated_table(rows, seed, structure, genres, genre_lists)
+    rows = table.num_rows
     files = {}
     bounds = np.linspace(0, rows, parts + 1).astype(int)
     for part, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:])):
@@ -103,7 +127,7 @@ def publish_generated_dataset(
             },
             layout="generated",
             encoding="utf-8",
-            schema={c: str(table.schema.field(c).type) for c in DATASET_COLUMNS},
+            schema={field.name: str(field.type) for field in table.schema},
             engine={"spark": None, "hadoop": None},
             timings={},
         )

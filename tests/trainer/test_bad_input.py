@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+import pyarrow as pa
 import pytest
 import redis
 from rq.job import JobStatus
@@ -20,8 +22,9 @@ from shared.bundle import list_versions
 from shared.errors import InvalidInput
 from shared.jobs import TRAIN_JOB, TrainingParameters, enqueue_training
 from shared.pointer import TRAINING_QUEUE, ModelPointer
+from shared.schema import FEATURE_NAMES
 from shared.storage import ObjectStore
-from tests.trainer.generated_dataset import publish_generated_dataset
+from tests.trainer.generated_dataset import generated_table, publish_generated_dataset
 
 Case = Callable[[ObjectStore], dict]
 
@@ -46,6 +49,15 @@ def no_dataset_at_all(store: ObjectStore) -> dict:
     return {}
 
 
+def k_above_distinct_rows(store: ObjectStore) -> dict:
+    table = generated_table(60, seed=3)
+    repeated = np.arange(60) % 4  # sixty tracks, four different sounds
+    for name in FEATURE_NAMES:
+        column = table.column(name).to_numpy()
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(column[repeated]))
+    return {"dataset_id": publish_generated_dataset(store, table=table), "k": 5}
+
+
 @pytest.mark.parametrize(
     ("case", "code", "message"),
     [
@@ -54,6 +66,7 @@ def no_dataset_at_all(store: ObjectStore) -> dict:
         (empty_dataset, "invalid_input", "is empty: it has no rows to train on"),
         (k_above_rows, "invalid_input", "k=51 is more than the dataset's 50 rows"),
         (no_dataset_at_all, "dataset_not_found", "no complete dataset is published yet"),
+        (k_above_distinct_rows, "invalid_input", "k=5 is more than the 4 distinct rows the model would be fitted on"),
     ],
 )
 def test_bad_arguments_fail_at_once_without_retry(

@@ -6,11 +6,13 @@ import pytest
 import redis
 
 from services.trainer.gate import decide
+from services.trainer.pipeline import served_model
 from shared.bundle import list_versions, load_bundle
 from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.trainer.generated_dataset import publish_generated_dataset
+from tools.synthetic_model import publish_model
 
 
 def train(redis_client: redis.Redis, run_burst, **params) -> dict:
@@ -44,6 +46,17 @@ def test_the_gate_refuses_a_worse_model_until_forced(
     assert pointer.history()[0]["reason"] == forced["reason"]
 
 
+def test_the_gate_compares_only_silhouettes_measured_on_held_out_rows(
+    store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst
+) -> None:
+    older = publish_model(store, 500, k=3)  # a bundle whose silhouette (if any) was not measured on held-out rows
+    pointer.move(older, actor="test", reason="served before")
+    assert served_model(store, pointer) == {"version": older, "silhouette": None, "why": "has no held-out silhouette to compare with"}
+    result = train(redis_client, run_burst, dataset_id=publish_generated_dataset(store, rows=800, seed=7))
+    assert result["activated"] and f"the served model {older} has no held-out silhouette to compare with" in result["reason"]
+    assert served_model(store, pointer) == {"version": result["version"], "silhouette": result["metrics"]["silhouette"]}
+
+
 def test_a_model_below_the_floor_is_not_served(
     store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer, run_burst, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -64,6 +77,8 @@ def test_a_model_below_the_floor_is_not_served(
         (0.30, {"version": "v1", "silhouette": 0.34}, False, True, "within 0.0500 of the served model v1"),
         (0.30, {"version": "v1", "silhouette": 0.36}, False, False, "worse than the served model v1 (0.3600)"),
         (0.30, {"version": "v1", "silhouette": None}, False, True, "has no silhouette to compare with"),
+        (0.30, {"version": "v1", "silhouette": None, "why": "has no held-out silhouette to compare with"}, False, True,
+         "the served model v1 has no held-out silhouette to compare with"),
     ],
 )
 def test_gate_decisions(silhouette, current, force, activate, says) -> None:

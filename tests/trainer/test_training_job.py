@@ -12,7 +12,7 @@ from shared.jobs import TrainingParameters, enqueue_training
 from shared.pointer import ModelPointer
 from shared.schema import FEATURE_NAMES
 from shared.storage import ObjectStore
-from tests.trainer.generated_dataset import GENRES, publish_generated_dataset
+from tests.trainer.generated_dataset import publish_generated_dataset
 
 
 def test_a_run_publishes_a_verifiable_bundle_and_moves_the_pointer(
@@ -35,15 +35,22 @@ def test_a_run_publishes_a_verifiable_bundle_and_moves_the_pointer(
     assert list_versions(store) == [version]
     model = bundle.model
     assert model.features == list(FEATURE_NAMES)
-    assert model.k == len(GENRES)  # automatic k finds the four generated genres
-    assert sorted(model.metrics["k_selection"]) == sorted(str(k) for k in range(2, 13))
+    assert 5 <= model.k <= 8  # automatic k finds the six generated genres
+    selection = model.metrics["k_selection"]
+    assert selection["rule"] == "automatic" and selection["k"] == model.k and selection["reason"].startswith(f"k={model.k}:")
+    assert sorted(selection["candidates"], key=int) == [str(k) for k in range(2, 13)]
+    assert selection["candidates"][str(model.k)]["eligible"]
     assert sum(c.size for c in model.clusters) == 3_000 == bundle.catalog.num_rows
     assert len({c.label for c in model.clusters}) == model.k
     assert model.metrics["genre_precision_at_5"] > 0.9
     assert model.metrics["stability_ari"] > 0.9
     assert model.metrics["silhouette"] > 0.4
-    for name in ("davies_bouldin", "calinski_harabasz", "inertia", "cluster_sizes"):
+    for name in ("davies_bouldin", "calinski_harabasz", "inertia", "cluster_sizes", "genre_nmi"):
         assert model.metrics[name] is not None
+    # the figures come from rows no fit saw, and say how many
+    evaluation = model.metrics["evaluation"]
+    assert (evaluation["held_out_rows"], evaluation["fit_rows"], evaluation["silhouette_basis"]) == (600, 2_400, "held_out")
+    assert 0 < evaluation["precision_queries"] <= 600 and model.metrics["unavailable"] == {}
     assert model.lineage["dataset_id"] == dataset_id
     assert model.lineage["dataset_manifest_sha256"] == dataset_manifest_sha256(store, dataset_id)
     assert model.lineage["libraries"]["scikit-learn"] == "1.9.1"
@@ -70,7 +77,8 @@ def test_explicit_k_features_and_newest_dataset(
     assert result["dataset_id"] == newest
     assert (bundle.model.k, bundle.model.features) == (3, features)
     assert bundle.model.params["k_requested"] == 3 and bundle.model.params["seed"] == 7
-    assert bundle.model.metrics["k_selection"] == {}
+    selection = bundle.model.metrics["k_selection"]
+    assert (selection["rule"], selection["reason"], list(selection["candidates"])) == ("forced", "k=3 forced by the caller", ["3"])
     assert bundle.catalog.column_names[-5:] == [f"scaled_{f}" for f in features]
     for cluster in bundle.model.clusters:
         assert set(cluster.centroid) == set(features)

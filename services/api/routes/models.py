@@ -12,13 +12,17 @@ from shared.errors import MusicrecError
 from shared.ids import ID_REGEX
 from shared.pointer import ModelPointer
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, CurrentModel, Gateway, GatewayDep
-from services.api.schemas import NO_MODEL, NOT_JSON, SERVICES_AWAY, STORE_AWAY, ActivationRequest, ModelList, PointerMove, error_responses
+from services.api.routes.clusters import NOT_REPORTED, public_cluster
+from services.api.schemas import (
+    NO_MODEL, NOT_JSON, SERVICES_AWAY, STORE_AWAY, ActivationRequest, ModelList, ModelReport, PointerMove, error_responses,
+)  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 SHOWN = {"version", "created_at", "features", "k", "metrics", "lineage", "clusters"}
+REPORTED = ("ablation", "drift")  # sections an older model's report lacks
 
 
 def public_model(document: ModelDocument) -> dict[str, Any]:
@@ -57,6 +61,28 @@ def list_models(gateway: GatewayDep) -> dict[str, Any]:
 async def serving_model(model: CurrentModel) -> dict[str, Any]:
     """The model this process answers recommendations with."""
     return public_model(model.document) | {"loaded_at": model.loaded_at}
+
+
+def model_report(document: ModelDocument) -> dict[str, Any]:
+    """A version's whole report (:class:`services.api.schemas.ModelReport`)."""
+    report = document.model_dump(include=SHOWN | {"params", *REPORTED})
+    report["clusters"] = [public_cluster(c) for c in sorted(document.clusters, key=lambda c: c.id)]
+    missing = [name for name in REPORTED if report.get(name) is None]
+    return report | {name: None for name in missing} | {
+        "unavailable": dict.fromkeys(missing, NOT_REPORTED)
+    }
+
+
+@router.get(
+    "/{version}",
+    response_model=ModelReport,
+    responses=error_responses((404, "no such version"), (409, "the report fails verification"), (422, "the version is malformed"),
+                              STORE_AWAY),
+)  # fmt: skip
+def published_model(version: Annotated[str, Path(pattern=ID_REGEX)], gateway: GatewayDep) -> dict[str, Any]:
+    """One published version's report: parameters, clusters, held-out figures with the k selection,
+    the ablation study and the drift measured when it was trained."""
+    return model_report(read_model_document(gateway.store, version))
 
 
 @router.post(
