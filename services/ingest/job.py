@@ -71,7 +71,7 @@ def scan_source(catalog: CatalogSource) -> SourceScan:
 
 @dataclass(frozen=True)
 class Checked:
-    """The validated catalog (cached), its rejected rows with their reasons (cached), and their counts."""
+    """The validated catalog (checkpointed), its rejected rows with their reasons (cached), and their counts."""
 
     rows: DataFrame
     rejected: DataFrame
@@ -80,14 +80,13 @@ class Checked:
     by_reason: dict[str, int]
 
     def unpersist(self) -> None:
-        self.rejected.unpersist()
-        self.rows.unpersist()
+        self.rejected.unpersist()  # the checkpointed rows go when nothing refers to them any more
 
 
 def _validate(spark, catalog, scan, layout, clock: StageClock) -> Checked:
     with clock.stage("read_validate") as detail:
-        # Cached once: every later step reads these rows instead of parsing the CSV again.
-        rows = check(read_catalog(spark, catalog, scan, layout), layout).cache()
+        # Kept once as rows (a local checkpoint): every later step reads them instead of parsing the CSV again.
+        rows = check(read_catalog(spark, catalog, scan, layout), layout).localCheckpoint(eager=False)
         stats = rows.groupBy(FILE, SPLIT, VALID).agg(F.count(F.lit(1)).alias("rows"), F.min(ROW).alias("first")).collect()
         splits: dict[tuple[str, int], SplitCount] = {}
         for row in stats:

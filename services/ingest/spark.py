@@ -70,7 +70,7 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
         # Parse every field of every row, so that a row with too many or too few is malformed.
         .config("spark.sql.csv.parser.columnPruning.enabled", "false")
         .config("spark.sql.parquet.compression.codec", "zstd")
-        # The validated catalog is cached for the length of one run: plain columns, not compressed ones.
+        # The rejected rows are cached for the length of one run: plain columns, not compressed ones.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         .config("spark.hadoop.fs.s3a.endpoint", endpoint)
         .config("spark.hadoop.fs.s3a.endpoint.region", settings.s3_region)
