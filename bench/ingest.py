@@ -7,12 +7,11 @@ peak memory and CPU time of the whole process tree (Python driver + JVM) and eac
 time, next to two baselines measured in the same run: starting and stopping Spark alone, and
 Spark alone copying the catalog to Parquet (the ingest's own reader, every cell as text, no
 provenance columns, no cleaning, no dedupe, no rejects; JVM start included): what Spark needs
-on this machine before the job does any work of its own. Repeats --repeat times and reports
-medians.
+on the machine before the job does any work of its own. The ratio of the ingest's wall time to
+that copy's is the figure to hold to its target. Repeats --repeat times and reports medians.
 
 The runs use a bucket and a Redis database of their own (nothing of the stack's state is
-touched) and delete each dataset they make. When the driver JVM has no class-data archive
-yet, one unmeasured run makes it first, as an operator's first run would.
+touched) and delete each dataset they make. docs/benchmarks.md keeps the figures measured.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from tools.stack import LocalStack  # noqa: E402
 ROWS = 1_160_000
 BUCKET = "musicrec-bench"
 REDIS_DB = 15
-TARGETS = {"wall s": ("<=", 25.0), "peak MB": ("<=", 4096.0)}
+TARGETS = {"wall / copy alone": ("<=", 1.5), "peak MB": ("<=", 4096.0)}
 SPARK_ONLY = (
     "from services.ingest.settings import IngestSettings; from services.ingest.spark import spark_session; "
     "spark_session(IngestSettings()).stop()"
@@ -101,17 +100,6 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float, fl
     return wall, peak, sum(cpu.values()), out
 
 
-def _has_archive(env: dict[str, str]) -> bool:
-    """Whether the driver JVM's class-data archive exists for the settings the runs use."""
-    from services.ingest.classdata import archive_path
-    from services.ingest.settings import IngestSettings
-    from services.ingest.spark import s3a_jars
-
-    settings = IngestSettings(**{k[len("MUSICREC_"):].lower(): v for k, v in env.items() if k.startswith("MUSICREC_S3_")})
-    path = archive_path(settings, s3a_jars(settings))
-    return path is None or path.exists()
-
-
 def machine_check() -> float:
     """CPU seconds of a fixed pure-Python loop: how fast this machine is right now."""
     started = time.process_time()
@@ -124,7 +112,7 @@ def machine_check() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=ROWS)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--copy-only", metavar="CSV", help=argparse.SUPPRESS)  # the copy baseline's own process
     args = parser.parse_args()
     if args.copy_only:
@@ -158,9 +146,6 @@ def main() -> int:
         return wall, peak, cpu, manifest
 
     print(f"machine check: a 10M-step Python loop takes {machine_check():.2f} s of CPU; load average {os.getloadavg()[0]:.1f}")
-    if not _has_archive(env):
-        wall, _, _, _ = ingest_once()
-        print(f"first run (records the driver JVM's class-data archive, not counted): {wall:.2f}s")
     runs: list[dict[str, float]] = []
     for attempt in range(1, args.repeat + 1):
         spark_wall, _, _, _ = run_measured([sys.executable, "-c", SPARK_ONLY], env)
@@ -168,10 +153,10 @@ def main() -> int:
         store.delete_prefix(f"{COPY_PREFIX}/")
         wall, peak, cpu, manifest = ingest_once()
         stages = {k: float(v) for k, v in manifest["timings"].items() if k != "total"}
-        run = {"wall s": wall, "peak MB": peak, "cpu s": cpu, "rows/s": manifest["rows_read"] / wall,
+        run = {"wall s": wall, "wall / copy alone": wall / copy_wall, "peak MB": peak, "cpu s": cpu, "rows/s": manifest["rows_read"] / wall,
                "spark start-stop s": spark_wall, "spark copy alone s": copy_wall, "ingest over the copy s": wall - copy_wall, **{f"stage {k} s": v for k, v in stages.items()}}  # fmt: skip
         runs.append(run)
-        print(f"run {attempt}: wall {wall:.2f}s  peak {peak:.0f} MB  cpu {cpu:.1f}s  {run['rows/s']:,.0f} rows/s  "
+        print(f"run {attempt}: wall {wall:.2f}s ({run['wall / copy alone']:.2f}x the copy)  peak {peak:.0f} MB  cpu {cpu:.1f}s  {run['rows/s']:,.0f} rows/s  "
               f"(Spark alone {spark_wall:.2f}s, copy alone {copy_wall:.2f}s)  kept {manifest['rows_kept']:,} rejected {manifest['rows_rejected']:,} "
               f"duplicates {manifest['duplicates']:,}  stages " + "  ".join(f"{k} {v:.2f}s" for k, v in stages.items()))  # fmt: skip
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything musicrec needs, idempotently: Python venv + pinned packages, Redis,
-# MinIO built from source, and the S3A jars for Spark. A second run is instant.
+# MinIO built from source, and the S3A jars for Spark (with Maven). A second run is instant.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -61,20 +61,16 @@ if [ ! -x "$MINIO_BIN" ]; then
   rm -rf "$tmp"
 fi
 
-# --- S3A connector for Spark ----------------------------------------------------------------
+# --- S3A connector for Spark, by its Maven coordinates --------------------------------------
 JARS="$CACHE/jars"
-mkdir -p "$JARS"
-fetch_jar() {  # fetch_jar GROUP_PATH ARTIFACT VERSION SHA256
-  local file="$JARS/$2-$3.jar"
-  if [ -f "$file" ] && echo "$4  $file" | sha256sum -c --status; then return 0; fi
-  have curl || die "curl is required to fetch $2-$3.jar from Maven Central."
-  step "fetching $2-$3.jar from Maven Central (once)"
-  curl -fsSL --retry 3 -o "$file.part" "$MAVEN_CENTRAL/$1/$2/$3/$2-$3.jar" || die "could not download $2-$3.jar from $MAVEN_CENTRAL"
-  echo "$4  $file.part" | sha256sum -c --status || { rm -f "$file.part"; die "$2-$3.jar does not match its pinned sha256"; }
-  mv "$file.part" "$file"
-}
-fetch_jar org/apache/hadoop hadoop-aws "$HADOOP_AWS_VERSION" "$HADOOP_AWS_SHA256"
-fetch_jar software/amazon/awssdk bundle "$AWS_SDK_BUNDLE_VERSION" "$AWS_SDK_BUNDLE_SHA256"
+if ! bash tools/s3a-jars.sh --check "$JARS"; then
+  if ! have mvn; then
+    step "installing Maven (it fetches the S3A jars)"
+    apt_install maven || die "Maven (mvn) is required to fetch Spark's S3A jars by their coordinates and was not found: install Debian's maven (apt-get install maven)."
+  fi
+  step "fetching hadoop-aws $HADOOP_AWS_VERSION and the AWS SDK bundle $AWS_SDK_BUNDLE_VERSION with Maven (once)"
+  bash tools/s3a-jars.sh "$JARS" || die "fetching the S3A jars failed (see above)"
+fi
 
 # --- Python environment ---------------------------------------------------------------------
 stamp="$VENV/.musicrec-installed"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 
 from shared.errors import MusicrecError
 from shared.settings import entry_point_settings
@@ -33,10 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-train", action="store_true", help="do not enqueue a training job for the new dataset")
     args = parser.parse_args(argv)
     settings = entry_point_settings(IngestSettings, "ingest")
-    from services.ingest import classdata
     from services.ingest.job import ingest  # pyspark is imported only once the arguments are fine
-
-    classdata.record_in_this_process()  # finished below, once the dataset is published
 
     print(f"ingest {args.source}", flush=True)
     try:
@@ -59,18 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {reason}: {count:,}")
     print(f"  training job {result.training_job_id}" if result.training_job_id else "  no training job enqueued")
     print(f"  total {manifest['timings']['total']:.2f} s", flush=True)
-    _finish_class_archive()
     return 0
-
-
-def _finish_class_archive() -> None:
-    """After a first run: keep the JVM's class-data archive so that later runs start faster."""
-    from services.ingest.classdata import finish_recording
-
-    started = time.monotonic()
-    archive = finish_recording()
-    if archive is not None:
-        print(f"  saved a class-data archive for faster Spark starts ({time.monotonic() - started:.1f} s): {archive}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Validation with Spark's own functions: typed columns plus the first reason to reject a row.
+"""Validation with Spark's own functions: typed columns, whether a row is valid, and the first
+reason to reject a row that is not.
 
-Reasons (one per rejected row, checked in this order):
+Every row takes a cheap test (all in range, nothing missing); only the rows that fail it look
+for their reason, from their raw cells. Reasons (one per rejected row, checked in this order):
 ``malformed_row`` (not the header's number of fields), ``missing_track_id``, then per
 feature in schema order ``missing_feature:<f>``, ``not_a_number:<f>``, ``non_finite:<f>``,
 ``out_of_range:<f>``, then per metadata column ``not_a_number:<c>``, ``not_a_date:year``,
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import operator
 from functools import reduce
+from typing import Callable
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -22,6 +25,7 @@ from services.ingest.layout import Layout
 from services.ingest.read import FILE, RAW_RECORD, ROW, SPLIT, cell
 
 REASON = "reason"
+VALID = "_valid"
 RAW_CELLS = "_cells"
 SPARK_TYPES = {"string": "string", "int": "int", "long": "bigint", "double": "double"}
 # Python-side type names of the dataset's columns, as the manifest records them.
@@ -108,32 +112,46 @@ def _integer_problem(name: str, given: Column, number: Column, from_date: bool) 
     )
 
 
-def check(raw: DataFrame, layout: Layout) -> DataFrame:
-    """Typed dataset columns, ``reason``, the raw cells of rejected rows, and provenance.
+def _text(position: int, layout: Layout, source: Callable[[int], Column]) -> Column:
+    """A cell as the checks see it: null when empty, trimmed when it feeds a text column."""
+    value = source(position)
+    if position in {p for name, p in layout.sources.items() if METADATA_COLUMNS.get(name) == "string"}:
+        return F.when(F.trim(value) != "", F.trim(value))
+    return F.when(value != "", value)
 
-    Built in small projections (text, then numbers, then reasons) so that Spark parses
-    every cell once and the generated code stays small. The reader has already trimmed
-    unquoted cells and made empty ones null; quoted text is trimmed here.
+
+def _parsed(
+    frame: DataFrame, layout: Layout, source: Callable[[int], Column], prefix: str
+) -> tuple[DataFrame, dict[str, Column], dict[str, Column]]:
+    """``frame`` plus every schema column's cell as text, then every numeric one's number.
+
+    Two projections, so that Spark parses every cell once; returns the frame and the columns
+    holding the text and the number of each schema column.
     """
     sources = layout.sources
-    texts = {p for name, p in sources.items() if METADATA_COLUMNS.get(name) == "string"}
-    given_cells = [
-        (F.when(F.trim(cell(p)) != "", F.trim(cell(p))) if p in texts else F.when(cell(p) != "", cell(p))).alias(f"_t{p}")
-        for p in sorted(set(sources.values()))
-    ]
-    given = {name: F.col(f"_t{sources[name]}") for name in sources}
     numeric = [name for name in sources if name in FEATURES or METADATA_COLUMNS.get(name) in ("int", "long")]
-    parsed = raw.select("*", *given_cells).select("*", *[_number(n, _given(n, given[n], layout)).alias(f"_n_{n}") for n in numeric])
-    number = {name: F.col(f"_n_{name}") for name in numeric}
-    values, problems = {}, [F.when(F.col(RAW_RECORD).isNotNull(), F.lit("malformed_row"))]
-    valid = [F.col(RAW_RECORD).isNull()]
+    cells = [_text(p, layout, source).alias(f"{prefix}t{p}") for p in sorted(set(sources.values()))]
+    given = {name: F.col(f"{prefix}t{sources[name]}") for name in sources}
+    numbers = [_number(name, _given(name, given[name], layout)).alias(f"{prefix}n_{name}") for name in numeric]
+    return frame.select("*", *cells).select("*", *numbers), given, {name: F.col(f"{prefix}n_{name}") for name in numeric}
+
+
+def check(raw: DataFrame, layout: Layout) -> DataFrame:
+    """Typed dataset columns, whether the row is valid, the raw cells of the others, and provenance.
+
+    Built in small projections (text, then numbers, then the checks). The reader has already
+    trimmed unquoted cells and made empty ones null; quoted text is trimmed here. A row that is
+    not valid keeps its raw cells (one array) and line, all the rejects need;
+    :func:`with_first_reason` says what is wrong with it.
+    """
+    sources = layout.sources
+    parsed, given, number = _parsed(raw, layout, cell, "_")
+    values, passes = {}, [F.col(RAW_RECORD).isNull()]
     if "track_id" in sources:
-        problems.append(F.when(given["track_id"].isNull(), F.lit("missing_track_id")))
-        valid.append(given["track_id"].isNotNull())
+        passes.append(given["track_id"].isNotNull())
     for name in FEATURES:
         values[name] = number[name]
-        problems.append(_feature_problem(name, given[name], number[name]))
-        valid.append(_feature_valid(name, number[name]))
+        passes.append(_feature_valid(name, number[name]))
     for name, kind in METADATA_COLUMNS.items():
         if name not in sources:
             values[name] = F.lit(None).cast(SPARK_TYPES[kind])
@@ -141,19 +159,34 @@ def check(raw: DataFrame, layout: Layout) -> DataFrame:
             values[name] = given[name]
         else:
             values[name] = number[name].try_cast(SPARK_TYPES[kind])
-            problems.append(_integer_problem(name, given[name], number[name], name == "year" and layout.year_from_date))
-            valid.append(_integer_valid(name, given[name], number[name]))
-    # A cheap test passes almost every row; only the rows it does not pass look for their first reason.
-    reason = F.when(reduce(operator.and_, valid), F.lit(None).cast("string")).otherwise(F.coalesce(*problems))
-    typed = parsed.select(*[values[c].alias(c) for c in DATASET_COLUMNS], reason.alias(REASON), "*")
-    rejected = F.col(REASON).isNotNull()
-    # The raw cells (one array) and line are kept for rejected rows only: all the rejects need.
+            passes.append(_integer_valid(name, given[name], number[name]))
+    valid = F.coalesce(reduce(operator.and_, passes), F.lit(False))
+    typed = parsed.select(*[values[c].alias(c) for c in DATASET_COLUMNS], valid.alias(VALID), "*")
+    rejected = ~F.col(VALID)
     return typed.select(
         *DATASET_COLUMNS,
-        REASON,
+        VALID,
         F.when(rejected, F.array(*[cell(p) for p in range(len(layout.header))])).alias(RAW_CELLS),
         F.when(rejected, F.col(RAW_RECORD)).alias(RAW_RECORD),
         FILE,
         SPLIT,
         ROW,
     )
+
+
+def with_first_reason(rejected: DataFrame, layout: Layout) -> DataFrame:
+    """The rows that :func:`check` found not valid, with ``reason``: the first check each fails.
+
+    Meant for the rejected rows only (they are few): the checks run again on their raw cells,
+    in the order the module docstring gives.
+    """
+    sources = layout.sources
+    staged, given, number = _parsed(rejected, layout, lambda position: F.col(RAW_CELLS)[position], "_r")
+    problems = [F.when(F.col(RAW_RECORD).isNotNull(), F.lit("malformed_row"))]
+    if "track_id" in sources:
+        problems.append(F.when(given["track_id"].isNull(), F.lit("missing_track_id")))
+    problems += [_feature_problem(name, given[name], number[name]) for name in FEATURES]
+    for name, kind in METADATA_COLUMNS.items():
+        if name in sources and kind != "string":
+            problems.append(_integer_problem(name, given[name], number[name], name == "year" and layout.year_from_date))
+    return staged.select(*rejected.columns, F.coalesce(*problems).alias(REASON))

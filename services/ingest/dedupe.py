@@ -45,8 +45,9 @@ def keep_most_popular(valid: DataFrame, order: Column) -> Deduplicated:
     )
     ids, extra = repeats.agg(F.count(F.lit(1)), F.sum(F.col(COPIES) - 1)).first()
     if not ids:
-        return Deduplicated(ranked.drop(RANK), 0, 0, repeats)
+        return Deduplicated(valid, 0, 0, repeats)
     keep = repeats.select("track_id", KEEP)
-    joined = ranked.join(F.broadcast(keep) if ids <= BROADCAST_IDS else keep, "track_id", "left")
-    tracks = joined.where(F.col(KEEP).isNull() | (F.col(RANK) == F.col(KEEP))).drop(RANK, KEEP)
+    joined = valid.join(F.broadcast(keep) if ids <= BROADCAST_IDS else keep, "track_id", "left")
+    # The rank is computed only for the rows of a repeated id (the left side of the "or" decides the others).
+    tracks = joined.where(F.col(KEEP).isNull() | (rank(order) == F.col(KEEP))).drop(KEEP)
     return Deduplicated(tracks, int(extra), int(ids), repeats)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from shared.datasets import dataset_prefix
@@ -28,13 +29,13 @@ from shared.schema import DATASET_COLUMNS
 from shared.storage import ObjectStore
 
 from services.ingest import publish
-from services.ingest.clean import DATASET_TYPES, REASON, check
+from services.ingest.clean import DATASET_TYPES, REASON, VALID, check
 from services.ingest.dedupe import keep_most_popular
 from services.ingest.layout import Layout, map_header
 from services.ingest.positions import Positions, SplitCount
 from shared.stages import Listener, StageClock
 from services.ingest.read import FILE, ROW, SPLIT, read_catalog
-from services.ingest.rejects import rejected_rows
+from services.ingest.rejects import rejected_rows, with_reasons
 from services.ingest.scan import SourceScan, read_header, scan_catalog
 from services.ingest.settings import IngestSettings
 from services.ingest.source import CatalogSource, locate
@@ -68,29 +69,47 @@ def scan_source(catalog: CatalogSource) -> SourceScan:
         return scan_catalog(paths, [part.name for part in catalog.parts], catalog.uri)
 
 
-def _validate(spark, catalog, scan, layout, clock: StageClock):
+@dataclass(frozen=True)
+class Checked:
+    """The validated catalog (checkpointed), its rejected rows with their reasons (cached), and their counts."""
+
+    rows: DataFrame
+    rejected: DataFrame
+    positions: Positions
+    rows_read: int
+    by_reason: dict[str, int]
+
+    def unpersist(self) -> None:
+        self.rejected.unpersist()  # the checkpointed rows go when nothing refers to them any more
+
+
+def _validate(spark, catalog, scan, layout, clock: StageClock) -> Checked:
     with clock.stage("read_validate") as detail:
-        # Kept as rows on the executors (not the columnar cache, which costs more to build): every
-        # later step reads these instead of parsing the CSV again.
-        checked = check(read_catalog(spark, catalog, scan, layout), layout).localCheckpoint(eager=False)
-        stats = checked.groupBy(FILE, SPLIT, REASON).agg(F.count(F.lit(1)).alias("rows"), F.min(ROW).alias("first")).collect()
+        # Kept once as rows (a local checkpoint): every later step reads them instead of parsing the CSV again.
+        rows = check(read_catalog(spark, catalog, scan, layout), layout).localCheckpoint(eager=False)
+        stats = rows.groupBy(FILE, SPLIT, VALID).agg(F.count(F.lit(1)).alias("rows"), F.min(ROW).alias("first")).collect()
         splits: dict[tuple[str, int], SplitCount] = {}
-        by_reason: dict[str, int] = {}
         for row in stats:
             old = splits.get((row[FILE], row[SPLIT]), SplitCount(row[FILE], row[SPLIT], row["first"], 0))
             splits[(row[FILE], row[SPLIT])] = SplitCount(old.file, old.split, min(old.first_row, row["first"]), old.rows + row["rows"])
-            if row[REASON] is not None:
-                by_reason[row[REASON]] = by_reason.get(row[REASON], 0) + row["rows"]
         rows_read = sum(s.rows for s in splits.values())
+        rejected = with_reasons(rows, layout).cache()
+        by_reason = {}
+        if any(not row[VALID] for row in stats):
+            by_reason = {r[REASON]: r["rows"] for r in rejected.groupBy(REASON).agg(F.count(F.lit(1)).alias("rows")).collect()}
+        checked = Checked(rows, rejected, Positions.of(splits.values(), [p.name for p in catalog.parts]), rows_read, dict(sorted(by_reason.items())))
         detail.append(f"{rows_read:,} rows, {sum(by_reason.values()):,} rejected")
-    if rows_read == 0:
+    return checked
+
+
+def _refuse_without_tracks(catalog: CatalogSource, checked: Checked) -> None:
+    if checked.rows_read == 0:
         raise IngestError(f"{catalog.uri} has a header but no rows", details={"source": catalog.uri})
-    if sum(by_reason.values()) == rows_read:
+    if sum(checked.by_reason.values()) == checked.rows_read:
         raise IngestError(
-            f"{catalog.uri}: every one of its {rows_read} rows was rejected ({_reasons(by_reason)}); no dataset was made",
-            details={"rejected_by_reason": by_reason},
+            f"{catalog.uri}: every one of its {checked.rows_read} rows was rejected ({_reasons(checked.by_reason)}); no dataset was made",
+            details={"rejected_by_reason": checked.by_reason},
         )
-    return checked, Positions.of(splits.values(), [p.name for p in catalog.parts]), rows_read, dict(sorted(by_reason.items()))
 
 
 def _reasons(by_reason: dict[str, int]) -> str:
@@ -99,27 +118,31 @@ def _reasons(by_reason: dict[str, int]) -> str:
 
 def _build(spark, settings, catalog, scan, layout, dataset_id, clock: StageClock) -> dict[str, Any]:
     """Everything up to the manifest; returns the manifest's fields."""
-    checked, positions, rows_read, by_reason = _validate(spark, catalog, scan, layout, clock)
-    with clock.stage("dedupe") as detail:
-        deduped = keep_most_popular(checked.where(F.col(REASON).isNull()), positions.order())
-        detail.append(f"{deduped.duplicates:,} duplicate rows of {deduped.repeated_ids:,} track ids")
-    rejected = sum(by_reason.values())
-    kept = rows_read - rejected - deduped.duplicates
+    checked = _validate(spark, catalog, scan, layout, clock)
     try:
-        with clock.stage("write") as detail:
-            publish.write_tracks(deduped.tracks, settings, dataset_id)
-            publish.write_rejects(rejected_rows(spark, checked, layout, scan, positions), settings, dataset_id)
-            detail.append(f"{kept:,} tracks, {rejected:,} rejects")
+        _refuse_without_tracks(catalog, checked)
+        with clock.stage("dedupe") as detail:
+            deduped = keep_most_popular(checked.rows.where(F.col(VALID)), checked.positions.order())
+            detail.append(f"{deduped.duplicates:,} duplicate rows of {deduped.repeated_ids:,} track ids")
+        rejected = sum(checked.by_reason.values())
+        kept = checked.rows_read - rejected - deduped.duplicates
+        try:
+            with clock.stage("write") as detail:
+                publish.write_tracks(deduped.tracks, settings, dataset_id)
+                publish.write_rejects(rejected_rows(spark, checked.rejected, layout, scan, checked.positions), settings, dataset_id)
+                detail.append(f"{kept:,} tracks, {rejected:,} rejects")
+        finally:
+            deduped.repeats.unpersist()
     finally:
-        deduped.repeats.unpersist()
+        checked.unpersist()
     with clock.stage("verify") as detail:
         files = publish.inventory(ObjectStore.from_settings(settings), dataset_id, kept, rejected)
         detail.append(f"{len(files)} files hashed, row counts match")
     return {
-        "rows_read": rows_read,
+        "rows_read": checked.rows_read,
         "rows_kept": kept,
         "rows_rejected": rejected,
-        "rejected_by_reason": by_reason,
+        "rejected_by_reason": checked.by_reason,
         "duplicates": deduped.duplicates,
         "files": files,
     }

@@ -1,8 +1,10 @@
 """The rejects: raw cells of every rejected row, its reason, and the line it starts on.
 
-A row's line is its record number within its file + 2 (the header is line 1), plus the
-shift the scan found for it (blank lines and quoted newlines before it). The few points
-where the shift changes are a small table joined by range. A file whose record count in
+The rejected rows are few: they are gathered into one part (in catalog order) before their
+reasons are found, so that the reason checks never run over the whole catalog. A row's line
+is its record number within its file + 2 (the header is line 1), plus the shift the scan
+found for it (blank lines and quoted newlines before it). The few points where the shift
+changes are a small table joined by range. A file whose record count in
 Spark differs from the scan's gets no line numbers rather than wrong ones.
 """
 
@@ -14,10 +16,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-from services.ingest.clean import RAW_CELLS, REASON
+from services.ingest.clean import RAW_CELLS, REASON, VALID, with_first_reason
 from services.ingest.layout import Layout
 from services.ingest.positions import Positions
-from services.ingest.read import FILE, RAW_RECORD
+from services.ingest.read import FILE, RAW_RECORD, ROW, SPLIT
 from services.ingest.scan import SourceScan
 
 log = logging.getLogger(__name__)
@@ -44,8 +46,15 @@ def _line_steps(scan: SourceScan, positions: Positions) -> tuple[list[tuple[str,
     return steps, unknown
 
 
-def rejected_rows(spark: SparkSession, checked: DataFrame, layout: Layout, scan: SourceScan, positions: Positions) -> DataFrame:
-    rows = checked.where(F.col(REASON).isNotNull()).withColumn("_record", positions.record())
+def with_reasons(checked: DataFrame, layout: Layout) -> DataFrame:
+    """The rows that are not valid, in one part, in catalog order, each with its reason."""
+    rejected = checked.where(~F.col(VALID)).repartition(1).sortWithinPartitions(FILE, SPLIT, ROW)
+    return with_first_reason(rejected, layout)
+
+
+def rejected_rows(spark: SparkSession, rejected: DataFrame, layout: Layout, scan: SourceScan, positions: Positions) -> DataFrame:
+    """The rejects as written: raw cells under the header's names, reason, file and line."""
+    rows = rejected.withColumn("_record", positions.record())
     steps, unknown = _line_steps(scan, positions)
     shift = F.lit(0)
     if steps:

@@ -18,23 +18,14 @@ def _default_jars_dir() -> str:
     return str(_cache_dir() / "jars")
 
 
-def _default_archives_dir() -> str:
-    return str(_cache_dir() / "cds")
-
-
 class IngestSettings(MusicrecSettings):
     spark_master: str = Field("local[*]", validation_alias=AliasChoices("SPARK_MASTER", "MUSICREC_SPARK_MASTER"))
     # Folder holding hadoop-aws and the AWS SDK bundle (fetched by `make setup`, baked into the image).
     spark_jars_dir: str = Field(default_factory=_default_jars_dir)
     spark_driver_memory: str = "3g"
-    # JVM options of the driver. Spark's generated methods are large: they must still be
-    # compiled rather than interpreted. The throughput collector costs less CPU than G1 on a
-    # batch this short (C1 alone compiles for less CPU too, but its code runs the row loops
-    # two to three times slower: a whole run costs more).
+    # The driver JVM's options (docs/architecture.md says what the default does).
     spark_java_options: str = "-XX:-DontCompileHugeMethods -XX:+UseParallelGC"
-    # Folder of the driver JVM's class-data archive ("" turns it off; see services.ingest.classdata).
-    spark_class_archives: str = Field(default_factory=_default_archives_dir)
-    # How many parts Spark splits the work into (at least): a little more than the cores balances them.
+    # How many parts Spark splits the work into (at least).
     spark_shuffle_partitions: int = 4
     # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).
     train_after_ingest: bool = True

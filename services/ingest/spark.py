@@ -1,30 +1,29 @@
 """The Spark session for ingest: any master (``SPARK_MASTER``), S3A pointed at MinIO.
 
-The driver JVM keeps Spark's generated ``processNext`` methods away from the optimising
-compiler (C2; ``compiler-directives.json``). Validating a catalog generates one such method of
-~16 KB of bytecode, which C2 took up to 23 s of one of the two cores to compile; while it did,
-the rows ran through C1's profiling code, and a 1.16M-row ingest took 55-60 s instead of
-~42 s (3 of 9 benchmark runs). Left to C1, the method is compiled in about a second: none of
-12 runs was slow, and the usual time is the same. Everything else (the CSV parser, Parquet)
-still gets C2. The directives apply to the driver JVM, which runs the tasks in local
-mode; a cluster's executors keep their own JVM options.
+The driver JVM gets ``MUSICREC_SPARK_JAVA_OPTIONS`` and the logging set-up of
+``log4j2.properties`` (beside this module): warnings and errors to stderr, and no warning
+about the CSV header, which the layout maps by name (Spark compares it with its all-text schema).
+
+The S3A jars join the driver's class path through ``SPARK_DIST_CLASSPATH``, which Spark's
+launcher puts after Spark's own jars (Spark's documented way of adding Hadoop's jars). Before
+them, the SLF4J API inside the AWS SDK bundle would take the place of Spark's, and every log
+line of Spark would go nowhere.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 from pathlib import Path
 
 from shared.errors import ConfigError
 
-from services.ingest import classdata
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
 
-# Spark's generated row loops stay with the quick compiler (C1): see the module docstring.
-COMPILER_DIRECTIVES = Path(__file__).with_name("compiler-directives.json")
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
 def s3a_jars(settings: IngestSettings) -> list[str]:
@@ -39,18 +38,28 @@ def s3a_jars(settings: IngestSettings) -> list[str]:
     return jars
 
 
+def driver_java_options(settings: IngestSettings) -> str:
+    """The driver JVM's options: the logging set-up, then the setting's (a logging file of its own wins)."""
+    return f"-Dlog4j2.configurationFile={shlex.quote(str(LOG_CONFIG))} {settings.spark_java_options}".strip()
+
+
+def _add_to_driver_class_path(jars: list[str]) -> None:
+    """Put ``jars`` after Spark's own on the class path of the driver JVM this process starts."""
+    present = [entry for entry in os.environ.get("SPARK_DIST_CLASSPATH", "").split(os.pathsep) if entry]
+    os.environ["SPARK_DIST_CLASSPATH"] = os.pathsep.join(present + [jar for jar in jars if jar not in present])
+
+
 def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
     """Build (or reuse) a SparkSession that reads and writes ``s3a://<bucket>/...`` on MinIO."""
     from pyspark.sql import SparkSession
 
     endpoint, jars = settings.s3_endpoint, s3a_jars(settings)
+    _add_to_driver_class_path(jars)  # read when the driver JVM starts (not shipped as spark.jars, which copies them in local mode)
     builder = (
         SparkSession.builder.master(settings.spark_master)
         .appName(app_name)
-        # On the driver's class path (not shipped as spark.jars, which copies them once more in local mode).
-        .config("spark.driver.extraClassPath", ":".join(jars))
         .config("spark.driver.memory", settings.spark_driver_memory)
-        .config("spark.driver.extraJavaOptions", f"{classdata.java_options(settings, jars)} {compiler_options()}")
+        .config("spark.driver.extraJavaOptions", driver_java_options(settings))
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
         .config("spark.sql.files.minPartitionNum", str(settings.spark_shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
@@ -61,7 +70,7 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
         # Parse every field of every row, so that a row with too many or too few is malformed.
         .config("spark.sql.csv.parser.columnPruning.enabled", "false")
         .config("spark.sql.parquet.compression.codec", "zstd")
-        # The validated catalog is cached once and read a few times: plain columns build fastest.
+        # The rejected rows are cached for the length of one run: plain columns, not compressed ones.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         .config("spark.hadoop.fs.s3a.endpoint", endpoint)
         .config("spark.hadoop.fs.s3a.endpoint.region", settings.s3_region)
@@ -73,7 +82,7 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
         .config("spark.hadoop.fs.s3a.attempts.maximum", "3")
         .config("spark.hadoop.fs.s3a.retry.limit", "3")
         .config("spark.hadoop.fs.s3a.connection.timeout", "20000")
-        .config("spark.hadoop.fs.s3a.connection.establish.timeout", "5000")
+        .config("spark.hadoop.fs.s3a.connection.establish.timeout", "15000")  # the least S3A takes
         # The classic committer (pyspark ships no spark-hadoop-cloud); a dataset only becomes
         # visible through its manifest, written after the job, so a half-written prefix is ignored.
         .config("spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version", "2")
@@ -81,20 +90,7 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
     )
     if not settings.spark_master.startswith("local"):
         builder = builder.config("spark.jars", ",".join(jars))
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("WARN")
-    _quiet(session, "org.apache.spark.sql.catalyst.csv.CSVHeaderChecker")  # the header is mapped by name, not by Spark
-    return session
-
-
-def compiler_options() -> str:
-    """The driver JVM's options that apply ``compiler-directives.json``."""
-    return f"-XX:+UnlockDiagnosticVMOptions -XX:CompilerDirectivesFile={shlex.quote(str(COMPILER_DIRECTIVES))}"
-
-
-def _quiet(session, logger: str) -> None:
-    jvm = session.sparkContext._jvm
-    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(logger, jvm.org.apache.logging.log4j.Level.ERROR)
+    return builder.getOrCreate()
 
 
 def s3a_uri(settings: IngestSettings, key: str) -> str:
@@ -102,6 +98,6 @@ def s3a_uri(settings: IngestSettings, key: str) -> str:
 
 
 def engine_versions(spark) -> dict[str, str]:
-    """The Spark and Hadoop versions that wrote a dataset (for its manifest)."""
-    hadoop = spark.sparkContext._jvm.org.apache.hadoop.util.VersionInfo.getVersion()
+    """The Spark and Hadoop versions that wrote a dataset (for its manifest), as the JVM reports them."""
+    hadoop = spark.sql("SELECT reflect('org.apache.hadoop.util.VersionInfo', 'getVersion') AS hadoop").first()["hadoop"]
     return {"spark": spark.version, "hadoop": str(hadoop)}
