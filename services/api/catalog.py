@@ -10,8 +10,8 @@ per model, it also knows:
 - artists: one per normalised artist name, with a stable derived id
   (:func:`shared.ids.derived_id`) and its tracks;
 - genres: every label of the ``genres`` lists, normalised, with its tracks;
-- the tunable attributes (audio features in original units, popularity, year, ...) as float64
-  arrays with NaN for a missing value, for filters and soft targets.
+- the mean and standard deviation of each tunable attribute (audio features in original
+  units, popularity, year, ...), the units of soft targets.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class ColumnReader:
             self.offsets = memoryview(np.asarray(array.offsets))
             self.items = ColumnReader(array.values)
         else:
-            self.numbers = array.fill_null(False if pa.types.is_boolean(array.type) else 0).to_numpy(zero_copy_only=False)
+            filled = array.fill_null(False if pa.types.is_boolean(array.type) else 0) if array.null_count else array
+            self.numbers = filled.to_numpy(zero_copy_only=False)
 
     def values(self, rows: list[int]) -> list[Any]:
         if self.kind == "text":
@@ -122,8 +123,7 @@ class ServingCatalog:
         self._known = self.size - ids.null_count
         self._by_id = pc.sort_indices(ids).to_numpy()  # nulls last
         self._sorted_ids = ids.take(pa.array(self._by_id[: self._known]))
-        self.numbers = {name: _float_values(catalog.column(name)) for name in TUNABLE}
-        moments = {name: _mean_and_spread(values) for name, values in self.numbers.items()}
+        moments = {name: _mean_and_spread(float_values(catalog.column(name))) for name in TUNABLE}
         self.means = {name: mean for name, (mean, _) in moments.items()}
         self.spreads = {name: spread for name, (_, spread) in moments.items()}
         self._song_order = np.argsort(self.songs, kind="stable").astype(np.int32)
@@ -192,7 +192,7 @@ def _mean_and_spread(values: np.ndarray) -> tuple[float, float]:
     return float(known.mean()), spread if spread > 0 else 1.0
 
 
-def _float_values(column: pa.ChunkedArray) -> np.ndarray:
+def float_values(column: pa.ChunkedArray) -> np.ndarray:
     """A numeric column as float64, NaN where it is null (no copy when it is float64 without nulls)."""
     array = one_array(column)
     if pa.types.is_floating(array.type) and not array.null_count:

@@ -19,12 +19,24 @@ bound of its distance (the distance to the step's interval), and reads the exact
 features only of the few tracks whose bound does not rule them out: less memory
 traffic, and the same exact answer.
 
+Beside the features it is searched by, the tree keeps each track's **attributes** (any number
+of float64 columns, NaN for a missing value: the recommendation rule's tunable attributes and
+the cluster), in leaf order, and every node the least and greatest known value of each and how
+many of its tracks lack it. A search may ask (:class:`Conditions`) that attributes lie in
+ranges (a missing value never does) and add to the squared distance a term per attribute with
+a target, ``((value - target) / scale) ** 2`` (a missing value counts as the attribute's
+``fill``). A node none of whose tracks can pass the ranges is not entered, and a node's term
+is bounded from its least and greatest values, so the answer stays exact: the ``k`` best
+scores among the tracks that pass. :meth:`KdTree.count` counts the tracks that pass, adding a
+node whole when all of its tracks must.
+
 The kernels are compiled by numba (cached on disk) and release the GIL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Sequence
 
 import numba
 import numpy as np
@@ -36,45 +48,111 @@ START, END, LEFT, RIGHT, DIMENSION = range(5)
 
 
 @dataclass(frozen=True)
+class Conditions:
+    """What a search asks beyond nearness, by attribute (a column of the tree's attributes).
+
+    A track passes when each ``filtered`` attribute lies in ``[low, high]`` (faces included; a
+    missing value does not). Its score is the square root of its squared distance plus, for
+    each ``soft`` attribute, ``((value - target) / scale) ** 2``, a missing value counting as
+    the attribute's fill value; with no soft attribute the score is the distance.
+    """
+
+    filtered: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    low: np.ndarray = field(default_factory=lambda: np.empty(0))  # per filtered attribute; -inf: no lower bound
+    high: np.ndarray = field(default_factory=lambda: np.empty(0))  # inf: no upper bound
+    soft: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    target: np.ndarray = field(default_factory=lambda: np.empty(0))
+    scale: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def passes(self, attributes: np.ndarray) -> np.ndarray:
+        """Which rows of ``attributes`` ((tracks, attributes)) pass the ranges."""
+        values = attributes[:, self.filtered]
+        return np.all((values >= self.low) & (values <= self.high), axis=1)
+
+    def scores(self, attributes: np.ndarray, fill: np.ndarray, distances: np.ndarray) -> np.ndarray:
+        """The scores of tracks with these ``attributes`` at these (Euclidean) ``distances``."""
+        if not len(self.soft):
+            return distances
+        total = distances**2
+        for at, target, scale in zip(self.soft.tolist(), self.target.tolist(), self.scale.tolist()):
+            values = attributes[:, at]
+            values = np.where(np.isnan(values), fill[at], values)
+            total = total + ((values - target) / scale) ** 2
+        return np.sqrt(total)
+
+
+ANYTHING = Conditions()
+
+
+@dataclass(frozen=True)
 class KdTree:
     points: np.ndarray  # (tracks, features) float32, in leaf order
     order: np.ndarray  # int32: the tracks' original positions, in leaf order
+    position: np.ndarray  # int32: each track's place in leaf order (the inverse of ``order``)
     links: np.ndarray  # (nodes, 5) int32: START, END (of the node's tracks), LEFT, RIGHT (-1 at a leaf), DIMENSION
     splits: np.ndarray  # (nodes,) float32: the lowest value of the right child along DIMENSION
     codes: np.ndarray  # uint8: per leaf [START, END), from START * features, each feature's codes in turn
     low: np.ndarray  # (features,) float64: a track's feature lies in [low + code * step, low + (code + 1) * step]
     step: np.ndarray  # (features,) float64
+    attributes: np.ndarray  # (attributes, tracks) float64, in leaf order; NaN: missing
+    attribute_codes: np.ndarray  # (attributes, tracks) uint16, in leaf order: a value's step of its range, MISSING_CODE when missing
+    attribute_low: np.ndarray  # (attributes,) float64: a known value lies near [low + code * step, low + (code + 1) * step]
+    attribute_step: np.ndarray  # (attributes,) float64
+    attribute_exact: np.ndarray  # (attributes,) bool: whole numbers, coded as value - low (a code is the value)
+    fill: np.ndarray  # (attributes,) float64: a missing value's stand-in in a soft term
+    lowest: np.ndarray  # (nodes, attributes) float64: the least known value of the node's tracks (inf: none known)
+    highest: np.ndarray  # (nodes, attributes) float64: the greatest (-inf: none known)
+    missing: np.ndarray  # (nodes, attributes) int32: the node's tracks without a value
 
     @property
     def size(self) -> int:
         return len(self.order)
 
-    def nearest(
-        self, query: np.ndarray, k: int, low: np.ndarray | None = None, high: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The tracks (their rows in the points given to :func:`build_tree`) and distances of the
-        ``k`` nearest to ``query``, nearest first; all of them when there are fewer. With ``low``
-        and ``high`` (per feature, float64), only tracks inside that box, its faces included."""
+    def point(self, row: int) -> np.ndarray:
+        """The point of track ``row`` (its row in the points given to :func:`build_tree`), as float64."""
+        return self.points[self.position[row]].astype(np.float64)
+
+    def nearest(self, query: np.ndarray, k: int, conditions: Conditions = ANYTHING) -> tuple[np.ndarray, np.ndarray]:
+        """The tracks (their rows in the points given to :func:`build_tree`) and scores of the
+        ``k`` best-scored tracks that pass ``conditions``, best first; all of them when fewer pass."""
         k = min(k, self.size)
         found = np.empty(k, np.int32)
-        distances = np.empty(k, np.float64)
-        boxed = low is not None or high is not None
-        low = np.full(self.points.shape[1], -np.inf) if low is None else low
-        high = np.full(self.points.shape[1], np.inf) if high is None else high
-        count = _search(self.points, self.codes, self.low, self.step, self.links, self.splits, query, found, distances,
-                        boxed, low, high)  # fmt: skip
-        return self.order[found[:count]], np.sqrt(distances[:count])
+        scores = np.empty(k, np.float64)
+        count = _search(self.points, self.codes, self.low, self.step, self.links, self.splits, query, found, scores,
+                        self.attributes, self.fill, self.lowest, self.highest, self.missing, *_arrays(conditions))  # fmt: skip
+        return self.order[found[:count]], np.sqrt(scores[:count])
+
+    def count(self, conditions: Conditions) -> int:
+        """How many tracks pass ``conditions``."""
+        filtered, low, high = _arrays(conditions)[:3]
+        return int(_count(self.links, self.attributes, self.attribute_codes, self.attribute_low, self.attribute_step,
+                          self.attribute_exact, self.lowest, self.highest, self.missing, filtered, low, high))  # fmt: skip
+
+    def passes(self, rows: np.ndarray, conditions: Conditions) -> np.ndarray:
+        """Which of the tracks at ``rows`` pass ``conditions``."""
+        return conditions.passes(self.attributes[:, self.position[np.asarray(rows, dtype=np.int64)]].T)
+
+
+def _arrays(conditions: Conditions) -> tuple[np.ndarray, ...]:
+    return (np.asarray(conditions.filtered, np.int64), np.asarray(conditions.low, np.float64), np.asarray(conditions.high, np.float64),
+            np.asarray(conditions.soft, np.int64), np.asarray(conditions.target, np.float64),
+            np.asarray(conditions.scale, np.float64))  # fmt: skip
 
 
 def compile_kernels() -> None:
     """Compile the kernels (or load them from numba's cache) now rather than in a request."""
-    tree = build_tree(np.zeros((2, 1), np.float32))
+    tree = build_tree(np.zeros((2, 1), np.float32), [np.zeros(2)])
     tree.nearest(np.zeros(1), 1)
-    tree.nearest(np.zeros(1), 1, np.zeros(1), np.ones(1))
+    both = Conditions(np.zeros(1, np.int64), np.zeros(1), np.ones(1), np.zeros(1, np.int64), np.zeros(1), np.ones(1))
+    tree.nearest(np.zeros(1), 1, both)
+    tree.count(both)
 
 
-def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
-    """The tree over ``points`` ((tracks, features), any float dtype; at least one track)."""
+def build_tree(points: np.ndarray, attributes: Sequence[np.ndarray] = (), fill: np.ndarray | None = None,
+               leaf_size: int = LEAF_SIZE) -> KdTree:  # fmt: skip
+    """The tree over ``points`` ((tracks, features), any float dtype; at least one track), with
+    ``attributes`` (one array of ``tracks`` values per attribute, NaN where missing) and their
+    ``fill`` values (default 0)."""
     points = np.ascontiguousarray(points, dtype=np.float32)
     tracks, features = points.shape
     capacity = 2 * (tracks // max(1, leaf_size // 2)) + 3
@@ -83,12 +161,29 @@ def build_tree(points: np.ndarray, leaf_size: int = LEAF_SIZE) -> KdTree:
     splits = np.zeros(capacity, np.float32)
     nodes = _build(points, leaf_size, order, links, splits)
     points, links = points[order], links[:nodes].copy()
+    position = np.empty(tracks, np.int32)
+    position[order] = np.arange(tracks, dtype=np.int32)
     low = points.min(axis=0).astype(np.float64)
     span = points.max(axis=0).astype(np.float64) - low
     step = np.where(span > 0, span / LEVELS, 1.0)
     codes = np.zeros(tracks * features + _SIMD_PAD, np.uint8)
     _encode(points, low, step, links, codes)
-    return KdTree(points, order, links, splits[:nodes].copy(), codes, low, step)
+    values = np.empty((len(attributes), tracks), np.float64)
+    for at, column in enumerate(attributes):
+        values[at] = np.asarray(column, dtype=np.float64)[order]  # one column at a time: no copy of them all in their order
+    lowest, highest = np.empty((nodes, len(attributes))), np.empty((nodes, len(attributes)))
+    missing = np.empty((nodes, len(attributes)), np.int32)
+    _summarise(values, links, lowest, highest, missing)
+    attribute_low = np.where(np.isfinite(lowest[0]), lowest[0], 0.0) if nodes else np.zeros(len(attributes))
+    attribute_span = np.where(np.isfinite(highest[0]), highest[0], 0.0) - attribute_low if nodes else np.zeros(len(attributes))
+    whole = np.array([np.array_equal(row[~np.isnan(row)], np.floor(row[~np.isnan(row)])) for row in values], dtype=bool)
+    exact = whole & (attribute_span < MISSING_CODE)  # whole numbers, fewer than MISSING_CODE apart: one code each
+    attribute_step = np.where(exact | (attribute_span == 0), 1.0, attribute_span / (MISSING_CODE - 1))
+    attribute_codes = np.empty((len(attributes), tracks), np.uint16)
+    _encode_attributes(values, attribute_low, attribute_step, attribute_codes)
+    fill = np.zeros(len(attributes)) if fill is None else np.asarray(fill, dtype=np.float64)
+    return KdTree(points, order, position, links, splits[:nodes].copy(), codes, low, step, values, attribute_codes,
+                  attribute_low, attribute_step, exact, fill, lowest, highest, missing)  # fmt: skip
 
 
 _SIMD_PAD = 64  # bytes after the codes: a leaf's last feature is read in whole vectors
@@ -204,21 +299,183 @@ def _bound_leaf(codes, features, start, tracks, first, count, base, gain, step, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _inside(points, t, box_low, box_high):  # pragma: no cover - compiled
-    for f in range(points.shape[1]):
-        value = np.float64(points[t, f])
-        if value < box_low[f] or value > box_high[f]:
+def _summarise(attributes, links, lowest, highest, missing):  # pragma: no cover - compiled
+    """Each node's least and greatest known value of each attribute, and its tracks without one."""
+    for node in range(links.shape[0] - 1, -1, -1):  # children come after their parent
+        left, right = links[node, LEFT], links[node, RIGHT]
+        for a in range(attributes.shape[0]):
+            if left >= 0:
+                lowest[node, a] = min(lowest[left, a], lowest[right, a])
+                highest[node, a] = max(highest[left, a], highest[right, a])
+                missing[node, a] = missing[left, a] + missing[right, a]
+                continue
+            least, greatest, lacking = np.inf, -np.inf, 0
+            for t in range(links[node, START], links[node, END]):
+                value = attributes[a, t]
+                if np.isnan(value):
+                    lacking += 1
+                else:
+                    least = min(least, value)
+                    greatest = max(greatest, value)
+            lowest[node, a], highest[node, a], missing[node, a] = least, greatest, lacking
+
+
+NONE_PASS, SOME_PASS, ALL_PASS = 0, 1, 2
+_COUNT_BLOCK = 8192  # a count reads a node of at most this many tracks in one sweep rather than leaf by leaf
+MISSING_CODE = 65535  # an attribute's code for a missing value; known values take 0 to 65534
+
+
+@numba.njit(cache=True, nogil=True)
+def _state(node, lowest, highest, missing, filtered, low, high):  # pragma: no cover - compiled
+    """Whether none, some or all of a node's tracks can pass the ranges."""
+    whole = True
+    for i in range(filtered.shape[0]):
+        a = filtered[i]
+        least, greatest = lowest[node, a], highest[node, a]
+        if greatest < low[i] or least > high[i] or least > greatest:  # the last: no value known
+            return NONE_PASS
+        if missing[node, a] > 0 or least < low[i] or greatest > high[i]:
+            whole = False
+    return ALL_PASS if whole else SOME_PASS
+
+
+@numba.njit(cache=True, nogil=True)
+def _passes(attributes, t, filtered, low, high):  # pragma: no cover - compiled
+    for i in range(filtered.shape[0]):
+        value = attributes[filtered[i], t]
+        if not (value >= low[i] and value <= high[i]):  # NaN: missing, never passes
             return False
     return True
 
 
+_SOFT_MARGIN = 1.0 - 2.0**-40  # a node's bound is summed in another order than a track's terms
+
+
 @numba.njit(cache=True, nogil=True)
-def _search(points, codes, low, step, links, splits, query, found, distances, boxed, box_low, box_high):  # pragma: no cover - compiled
+def _soft_bound(node, lowest, highest, missing, fill, soft, target, scale):  # pragma: no cover - compiled
+    """A lower bound of the soft terms of every track of a node."""
+    total = 0.0
+    for i in range(soft.shape[0]):
+        a = soft[i]
+        least, greatest = lowest[node, a], highest[node, a]
+        if missing[node, a] > 0:
+            least, greatest = min(least, fill[a]), max(greatest, fill[a])
+        gap = max((least - target[i]) / scale[i], (target[i] - greatest) / scale[i], 0.0)
+        total += gap * gap
+    return total * _SOFT_MARGIN
+
+
+@numba.njit(cache=True, nogil=True)
+def _soft_terms(attributes, t, fill, soft, target, scale):  # pragma: no cover - compiled
+    total = 0.0
+    for i in range(soft.shape[0]):
+        value = attributes[soft[i], t]
+        if np.isnan(value):
+            value = fill[soft[i]]
+        d = (value - target[i]) / scale[i]
+        total += d * d
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _encode_attributes(values, low, step, codes):  # pragma: no cover - compiled
+    for a in range(values.shape[0]):
+        for t in range(values.shape[1]):
+            value = values[a, t]
+            if np.isnan(value):
+                codes[a, t] = MISSING_CODE
+            else:
+                codes[a, t] = min(max(np.floor((value - low[a]) / step[a]), 0.0), MISSING_CODE - 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _code_of(value, low, step, exact, lower):  # pragma: no cover - compiled
+    """The code of a range bound (``lower``: a lowest value), clipped to [-2, MISSING_CODE + 1]
+    (beyond those, every code is on one side). An exact attribute's is the first (last) code
+    that passes; another's is the step the bound falls in."""
+    if value == np.inf:
+        return MISSING_CODE + 1
+    if value == -np.inf:
+        return -2
+    code = (np.ceil(value - low) if lower else np.floor(value - low)) if exact else np.floor((value - low) / step)
+    return int(min(max(code, -2.0), MISSING_CODE + 1.0))
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_leaf(attributes, codes, start, end, filtered, low, high, code_low, code_high, margin, out, unsure):  # pragma: no cover - compiled
+    """The tracks of ``[start, end)`` that pass the ranges: their codes settle most of them (an
+    exact attribute's code all of them; another's passes more than one step inside a range and
+    fails more than one step outside); the rest are checked by their values. (Flags as bytes
+    and codes as int32: the loops vectorise.)"""
+    tracks = end - start
+    out[:tracks] = 1
+    unsure[:tracks] = 0
+    for i in range(filtered.shape[0]):
+        column = codes[filtered[i], start:end]
+        m = margin[i]  # 0 for an exact attribute, else 1
+        lowest, highest = np.int32(code_low[i] - m), np.int32(min(code_high[i] + m, MISSING_CODE - 1))
+        near_low, near_high = np.int32(code_low[i] - 1 + 2 * m), np.int32(code_high[i] + 1 - 2 * m)
+        for t in range(tracks):
+            code = np.int32(column[t])
+            out[t] &= np.uint8((code >= lowest) & (code <= highest))
+            unsure[t] |= np.uint8((code <= near_low) | (code >= near_high))
+    total, doubtful = 0, 0
+    for t in range(tracks):  # no branch: whether a track passes is unpredictable
+        total += out[t] & (unsure[t] ^ np.uint8(1))
+        doubtful += out[t] & unsure[t]
+    if doubtful:  # rare: a code next to a bound
+        for t in range(tracks):
+            if out[t] & unsure[t]:
+                total += _passes(attributes, start + t, filtered, low, high)
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _count(links, attributes, codes, attribute_low, attribute_step, exact, lowest, highest, missing, filtered, low, high):  # pragma: no cover - compiled
+    code_low = np.empty(filtered.shape[0], np.int32)
+    code_high = np.empty(filtered.shape[0], np.int32)
+    margin = np.empty(filtered.shape[0], np.int32)
+    for i in range(filtered.shape[0]):
+        a = filtered[i]
+        code_low[i] = _code_of(low[i], attribute_low[a], attribute_step[a], exact[a], True)
+        code_high[i] = _code_of(high[i], attribute_low[a], attribute_step[a], exact[a], False)
+        margin[i] = 0 if exact[a] else 1
+    largest = 1
+    for node in range(links.shape[0]):
+        if links[node, LEFT] < 0 or links[node, END] - links[node, START] <= _COUNT_BLOCK:
+            largest = max(largest, links[node, END] - links[node, START])
+    out = np.empty(largest, np.uint8)
+    unsure = np.empty(largest, np.uint8)
+    total = 0
+    pending = np.empty(_STACK, np.int64)
+    pending[0] = 0
+    depth = 1
+    while depth > 0:
+        depth -= 1
+        node = pending[depth]
+        state = _state(node, lowest, highest, missing, filtered, low, high)
+        if state == NONE_PASS:
+            continue
+        start, end = links[node, START], links[node, END]
+        if state == ALL_PASS:
+            total += end - start
+        elif links[node, LEFT] < 0 or end - start <= _COUNT_BLOCK:  # a node's tracks are one run in leaf order
+            total += _count_leaf(attributes, codes, start, end, filtered, low, high, code_low, code_high, margin, out, unsure)
+        else:
+            pending[depth], pending[depth + 1] = links[node, LEFT], links[node, RIGHT]
+            depth += 2
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _search(points, codes, low, step, links, splits, query, found, distances, attributes, fill, lowest, highest, missing,
+            filtered, range_low, range_high, soft, target, scale):  # pragma: no cover - compiled  # fmt: skip
     limit = found.shape[0]
     features = points.shape[1]
+    filtering, softening = filtered.shape[0] > 0, soft.shape[0] > 0
     count = 0
-    worst = np.inf  # squared distance a track must beat to enter the answer
-    cut = np.float32(np.inf)  # a track whose bound reaches this is not read
+    worst = np.inf  # squared score a track must beat to enter the answer
+    cut = np.float32(np.inf)  # a track whose distance bound reaches this is not read
     # bound of a track, per feature: max(low + code * step - query, query - (low + (code + 1) * step), 0),
     # computed in float32 as max(base + code * step, gain - (base + code * step), 0), each side
     # lowered by a slack that covers float32 rounding at the values' magnitude
@@ -231,45 +488,53 @@ def _search(points, codes, low, step, links, splits, query, found, distances, bo
         gain[f] = np.float32(-step[f] - 2.0 * slack)
         step32[f] = np.float32(step[f])
     bounds_of = np.empty(_CHUNK + 8, np.float32)
-    # pending cells: node, squared distance from the query, and that distance per dimension
+    # pending cells: node, squared distance from the query (and that distance per dimension), and
+    # that plus the bound of the node's soft terms
     pending = np.empty(_STACK, np.int64)
     bounds = np.empty(_STACK, np.float64)
+    totals = np.empty(_STACK, np.float64)
     gaps = np.empty((_STACK, features), np.float64)
     gap = np.zeros(features, np.float64)
+    if filtering and _state(0, lowest, highest, missing, filtered, range_low, range_high) == NONE_PASS:
+        return 0
     pending[0], bounds[0], gaps[0] = 0, 0.0, gap
+    totals[0] = _soft_bound(0, lowest, highest, missing, fill, soft, target, scale) if softening else 0.0
     depth = 1
     while depth > 0:
         depth -= 1
         node, bound = pending[depth], bounds[depth]
-        if bound >= worst:
+        if totals[depth] >= worst:
             continue
         gap[:] = gaps[depth]
         left = links[node, LEFT]
         reached = True
         while left >= 0:  # down to the leaf holding the query, the farther halves put aside
             dimension = links[node, DIMENSION]
-            split = np.float64(splits[node])
-            beyond = query[dimension] - split
-            # the left half's values are at most the split, the right half's at least: a half
-            # that lies wholly outside the box is never entered
-            left_in, right_in = split >= box_low[dimension], split <= box_high[dimension]
+            beyond = query[dimension] - np.float64(splits[node])
             if beyond < 0.0:
-                near, far, near_in, far_in = left, links[node, RIGHT], left_in, right_in
+                near, far = left, links[node, RIGHT]
             else:
-                near, far, near_in, far_in = links[node, RIGHT], left, right_in, left_in
+                near, far = links[node, RIGHT], left
             far_bound = bound - gap[dimension] * gap[dimension] + beyond * beyond
-            if far_in and far_bound < worst:
-                pending[depth], bounds[depth] = far, far_bound
+            far_total = far_bound
+            if softening:
+                far_total += _soft_bound(far, lowest, highest, missing, fill, soft, target, scale)
+            if far_total < worst and (not filtering or _state(far, lowest, highest, missing, filtered, range_low, range_high) != NONE_PASS):
+                pending[depth], bounds[depth], totals[depth] = far, far_bound, far_total
                 gaps[depth] = gap
                 gaps[depth, dimension] = beyond
                 depth += 1
-            if not near_in:
+            if filtering and _state(near, lowest, highest, missing, filtered, range_low, range_high) == NONE_PASS:
+                reached = False
+                break
+            if softening and bound + _soft_bound(near, lowest, highest, missing, fill, soft, target, scale) >= worst:
                 reached = False
                 break
             node = near
             left = links[node, LEFT]
         if not reached:
             continue
+        checking = filtering and _state(node, lowest, highest, missing, filtered, range_low, range_high) != ALL_PASS
         start, tracks = links[node, START], links[node, END] - links[node, START]
         for first in range(0, tracks, _CHUNK):
             chunk = min(_CHUNK, tracks - first)
@@ -278,12 +543,14 @@ def _search(points, codes, low, step, links, splits, query, found, distances, bo
                 if bounds_of[i] >= cut:
                     continue
                 t = start + first + i
-                if boxed and not _inside(points, t, box_low, box_high):
+                if checking and not _passes(attributes, t, filtered, range_low, range_high):
                     continue
                 distance = 0.0
                 for f in range(features):
                     d = np.float64(points[t, f]) - query[f]
                     distance += d * d
+                if softening:
+                    distance += _soft_terms(attributes, t, fill, soft, target, scale)
                 if distance < worst:
                     count = _offer(distance, t, found, distances, count, limit)
                     if count == limit:

@@ -14,8 +14,10 @@ from shared.bundle import Bundle, ModelDocument
 from shared.errors import BundleIntegrityError
 from shared.manifest import utc_now
 from shared.schema import TRACK_COLUMNS
-from services.api.catalog import ServingCatalog
+from services.api.catalog import TUNABLE, ServingCatalog, float_values
 from services.api.neighbours import IndexKind, NeighbourIndex, build_index
+
+ATTRIBUTES = (*TUNABLE, "cluster")  # the index's attributes: what filters and soft targets read
 from services.api.search import SearchIndex
 
 
@@ -28,10 +30,9 @@ class ServingModel:
     scale: np.ndarray
     centroids: np.ndarray
     labels: tuple[str, ...]
-    points: np.ndarray  # (tracks, features) float32: every catalog track in the scaled space
     cluster_of_row: np.ndarray  # int32: each track's cluster
     cluster_sizes: np.ndarray  # tracks per cluster
-    index: NeighbourIndex  # over ``points``
+    index: NeighbourIndex  # every track's point in the scaled space, with its ATTRIBUTES
     search: SearchIndex
     loaded_at: str = field(default_factory=utc_now)
 
@@ -50,7 +51,7 @@ class ServingModel:
 
     def track_point(self, row: int) -> np.ndarray:
         """A catalog track's point in the scaled space."""
-        return self.points[row].astype(np.float64)
+        return self.index.point(row)
 
 
 def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
@@ -71,8 +72,10 @@ def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
     labels = {c.id: c.label for c in document.clusters}
     tracks = bundle.catalog.select(list(TRACK_COLUMNS))  # one array per column (load_bundle); the scaled ones are ``points``
     catalog = ServingCatalog(tracks, points)
-    search = SearchIndex(tracks.column("track_name"), catalog.numbers["popularity"],
+    search = SearchIndex(tracks.column("track_name"), float_values(tracks.column("popularity")),
                          catalog.artist_of_row, catalog.artist_names)  # fmt: skip
+    attributes = [float_values(tracks.column(name)) for name in TUNABLE] + [cluster_of_row.astype(np.float64)]
+    fill = [catalog.means[name] for name in TUNABLE] + [np.nan]  # a cluster is never a soft target
     return ServingModel(
         version=bundle.version,
         document=document,
@@ -81,9 +84,8 @@ def serving_model(bundle: Bundle, index: IndexKind = "kdtree") -> ServingModel:
         scale=np.asarray(document.scaler.scale, dtype=np.float64),
         centroids=np.asarray(document.centroids, dtype=np.float64),
         labels=tuple(labels[c] for c in range(document.k)),
-        points=points,
         cluster_of_row=cluster_of_row,
         cluster_sizes=np.bincount(cluster_of_row, minlength=document.k),
-        index=build_index(points, index),
+        index=build_index(points, attributes, np.array(fill), index),
         search=search,
     )

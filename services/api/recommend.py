@@ -15,10 +15,12 @@
    song already chosen and, with ``max_per_artist``, artists already chosen that often, up to
    ``limit``: exactly what scanning every candidate would give.
 
-The ranking comes from the neighbour index (:mod:`services.api.neighbours`), which knows
-nothing of clusters, filters or songs: its stream of tracks by distance is read until no unseen
-track could still score better than the last one chosen (a score is never below the distance).
-When the filters leave few candidates, they are scored all at once instead.
+The ranking comes from the neighbour index (:mod:`services.api.neighbours`): the filters (and
+the cluster) are ranges on its attributes and the soft targets terms of its score, so its
+stream of the passing tracks by score is read until the answer is full and no unseen track
+could still score better than the last one chosen. It knows nothing of songs or artists:
+skipping them is :func:`choose`'s. The pool sizes come from the index's count of the tracks
+that pass.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from typing import Any, Mapping
 import numpy as np
 
 from shared.errors import InvalidInput, TrackNotFound
-from services.api.model import ServingModel
+from services.api.kdtree import Conditions
+from services.api.model import ATTRIBUTES, ServingModel
 from services.api.neighbours import ranked
 from services.api.tuning import Tuning
 
-FIRST_EXTRA = 2  # candidates asked for first beyond ``limit``, for versions of one song and filtered tracks
-SCAN_AT_MOST = 20_000  # filters leaving at most this many candidates: score them all at once
-BOX_SLACK = 1e-6  # relative; float32 rounding of the scaled points is 2**-24
+ATTRIBUTE_AT = {name: position for position, name in enumerate(ATTRIBUTES)}
+FIRST_EXTRA = 2  # candidates asked for first beyond ``limit``, for versions of one song and skipped tracks
 
 
 @dataclass(frozen=True)
@@ -107,20 +109,24 @@ def build_query(model: ServingModel, wanted: Tuning, seeds: list[Seed], features
                  wanted.ranges(), soft, skipped)  # fmt: skip
 
 
-def passing(model: ServingModel, query: Query) -> np.ndarray | None:
-    """Which tracks pass the filters (and the cluster, with ``same_cluster``); None when every track does."""
-    mask = None
-    for name, (low, high) in query.ranges.items():
-        values = model.catalog.numbers[name]
-        for bound, compare in ((low, np.greater_equal), (high, np.less_equal)):
-            if bound is not None:
-                mask = compare(values, bound) if mask is None else np.logical_and(mask, compare(values, bound), out=mask)
-    if query.same_cluster and mask is not None:
-        np.logical_and(mask, model.cluster_of_row == query.cluster, out=mask)
-    return mask
+def conditions(model: ServingModel, query: Query) -> Conditions:
+    """The query's filters (with ``same_cluster``, the cluster too) and soft targets, as the
+    index's conditions on the model's attributes."""
+    ranges = dict(query.ranges)
+    if query.same_cluster:
+        ranges["cluster"] = (query.cluster, query.cluster)
+    at, catalog = ATTRIBUTE_AT, model.catalog
+    return Conditions(
+        filtered=np.array([at[name] for name in ranges], np.int64),
+        low=np.array([-np.inf if low is None else low for low, _ in ranges.values()], np.float64),
+        high=np.array([np.inf if high is None else high for _, high in ranges.values()], np.float64),
+        soft=np.array([at[name] for name, _ in query.soft], np.int64),
+        target=np.array([target for _, target in query.soft], np.float64),
+        scale=np.array([catalog.spreads[name] for name, _ in query.soft], np.float64),
+    )
 
 
-def pool_sizes(model: ServingModel, query: Query, mask: np.ndarray | None) -> tuple[int, int]:
+def pool_sizes(model: ServingModel, query: Query, wanted: Conditions) -> tuple[int, int]:
     """Candidates before and after the filters: the catalog (or the cluster), less skipped songs' tracks."""
     skipped_rows = model.catalog.song_rows(query.skipped_songs)
     if query.same_cluster:
@@ -128,22 +134,10 @@ def pool_sizes(model: ServingModel, query: Query, mask: np.ndarray | None) -> tu
         initial = universe - int(np.count_nonzero(model.cluster_of_row[skipped_rows] == query.cluster))
     else:
         initial = model.catalog.size - len(skipped_rows)
-    if mask is None:
+    if not query.ranges:
         return initial, initial
-    return initial, int(np.count_nonzero(mask)) - int(np.count_nonzero(mask[skipped_rows]))
-
-
-def scores(model: ServingModel, query: Query, rows: np.ndarray, distances: np.ndarray) -> np.ndarray:
-    """The candidates' scores (see the module docstring), from their distances."""
-    if not query.soft:
-        return distances
-    total = distances**2
-    catalog = model.catalog
-    for name, target in query.soft:
-        values = catalog.numbers[name][rows]
-        values = np.where(np.isnan(values), catalog.means[name], values)
-        total = total + ((values - target) / catalog.spreads[name]) ** 2
-    return np.sqrt(total)
+    after = model.index.count(wanted) - int(np.count_nonzero(model.index.passes(skipped_rows, wanted)))
+    return initial, after
 
 
 def choose(model: ServingModel, query: Query, rows: np.ndarray, score: np.ndarray) -> list[tuple[int, float]]:
@@ -167,41 +161,15 @@ def choose(model: ServingModel, query: Query, rows: np.ndarray, score: np.ndarra
     return chosen
 
 
-def box(model: ServingModel, query: Query) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The ranges of the model's features as a box in the scaled space, a little wider than the
-    ranges (float32 points): it only spares the index tracks no filter would pass."""
-    filtered = [(at, query.ranges[name]) for at, name in enumerate(model.features) if name in query.ranges]
-    if not filtered:
-        return None, None
-    low, high = np.full(len(model.features), -np.inf), np.full(len(model.features), np.inf)
-    for at, (lowest, highest) in filtered:
-        if lowest is not None:
-            bound = (lowest - model.mean[at]) / model.scale[at]
-            low[at] = bound - BOX_SLACK * (1 + abs(bound))
-        if highest is not None:
-            bound = (highest - model.mean[at]) / model.scale[at]
-            high[at] = bound + BOX_SLACK * (1 + abs(bound))
-    return low, high
-
-
-def nearest(model: ServingModel, query: Query, mask: np.ndarray | None) -> list[tuple[int, float]]:
+def nearest(model: ServingModel, query: Query, wanted: Conditions) -> list[tuple[int, float]]:
     """The answer's (row, score), exactly as scoring every candidate would give."""
-    if mask is not None and np.count_nonzero(mask) <= SCAN_AT_MOST:
-        rows = np.flatnonzero(mask)
-        distances = np.sqrt(((model.points[rows].astype(np.float64) - query.point) ** 2).sum(axis=1))
-        return choose(model, query, rows, scores(model, query, rows, distances))
-    low, high = box(model, query)
     seen_rows, seen_scores, chosen = [], [], []
-    for rows, distances in ranked(model.index, query.point, query.limit + FIRST_EXTRA, low, high):
-        farthest = distances[-1]
-        keep = mask[rows] if mask is not None else (model.cluster_of_row[rows] == query.cluster if query.same_cluster else None)
-        if keep is not None:
-            rows, distances = rows[keep], distances[keep]
+    for rows, scores in ranked(model.index, query.point, query.limit + FIRST_EXTRA, wanted):
         seen_rows.append(rows)
-        seen_scores.append(scores(model, query, rows, distances))
+        seen_scores.append(scores)
         chosen = choose(model, query, np.concatenate(seen_rows), np.concatenate(seen_scores))
-        if len(chosen) == query.limit and chosen[-1][1] < farthest:
-            break  # every unseen track is at least this far, so scores at least as much
+        if len(chosen) == query.limit and chosen[-1][1] < scores[-1]:
+            break  # every unseen track scores at least as much as the last one yielded
     return chosen
 
 
@@ -216,9 +184,9 @@ def recommend(model: ServingModel, wanted: Tuning, features: Mapping[str, float 
     """The answer to a recommendation request (GET and POST alike)."""
     seeds = resolve_seeds(model, wanted)
     query = build_query(model, wanted, seeds, features)
-    mask = passing(model, query)
-    initial, after = pool_sizes(model, query, mask)
-    chosen = nearest(model, query, mask)
+    wanted = conditions(model, query)
+    initial, after = pool_sizes(model, query, wanted)
+    chosen = nearest(model, query, wanted)
     tracks = model.catalog.records([row for row, _ in chosen])
     return {
         "model_version": model.version,
