@@ -1,6 +1,7 @@
 """A k-d tree over the catalog's tracks (scaled features), searched in compiled code: the exact
-``k`` nearest tracks of a point. It knows nothing of songs, clusters or filters: what to skip is
-the recommendation rule's business (:mod:`services.api.recommend`).
+``k`` best-scored tracks of a point among those that pass some conditions on their attributes.
+It knows nothing of songs, seeds or artists: what to skip is the recommendation rule's business
+(:mod:`services.api.recommend`).
 
 The tree splits at the median of the widest dimension until a leaf holds at most
 ``LEAF_SIZE`` tracks; the tracks are stored in leaf order (float32, one row per track), so a

@@ -23,6 +23,7 @@ from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.api.conftest import OPERATOR_TOKEN, wait_until
 from tests.api.test_recommendations import QUERY
+from services.api.kdtree import compile_kernels
 from tools import stack
 from tools.synthetic_model import publish_model
 
@@ -31,7 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @contextmanager
 def api_process(env: dict, log: Path, **variables: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A real API process on a free port; yields its base URL and the process."""
+    """A real API process on a free port; yields its base URL and the process. The index's
+    kernels are compiled here first (numba's cache on disk, as an image build would leave it),
+    so that the process's readiness measures loading a model, not the first compilation."""
+    compile_kernels()
     port = stack.free_port()
     environment = {**os.environ, **env, "MUSICREC_OPERATOR_TOKEN": OPERATOR_TOKEN, "MUSICREC_RELOAD_POLL_SECONDS": "0.5",
                    "MUSICREC_LOG_LEVEL": "WARNING", "MUSICREC_LOG_FORMAT": "json", **variables}  # fmt: skip
