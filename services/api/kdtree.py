@@ -230,13 +230,19 @@ def _select(points, order, start, end, nth, dim):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _root_pending():  # pragma: no cover - compiled
+    """A stack of pending nodes holding the root, and its depth."""
+    pending = np.empty(_STACK, np.int64)
+    pending[0] = 0
+    return pending, 1
+
+
+@numba.njit(cache=True, nogil=True)
 def _build(points, leaf_size, order, links, splits):  # pragma: no cover - compiled
     features = points.shape[1]
     links[0, START], links[0, END] = 0, points.shape[0]
     nodes = 1
-    pending = np.empty(_STACK, np.int64)
-    pending[0] = 0
-    depth = 1
+    pending, depth = _root_pending()
     while depth > 0:
         depth -= 1
         node = pending[depth]
@@ -448,9 +454,7 @@ def _count(links, attributes, codes, attribute_low, attribute_step, exact, lowes
     out = np.empty(largest, np.uint8)
     unsure = np.empty(largest, np.uint8)
     total = 0
-    pending = np.empty(_STACK, np.int64)
-    pending[0] = 0
-    depth = 1
+    pending, depth = _root_pending()
     while depth > 0:
         depth -= 1
         node = pending[depth]
