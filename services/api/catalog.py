@@ -17,6 +17,7 @@ per model, it also knows:
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -59,8 +60,11 @@ class ColumnReader:
             offsets, data = self.offsets, self.data
             found = [str(data[offsets[row] : offsets[row + 1]], "utf-8") for row in rows]
         elif self.kind == "list":
-            offsets, items = self.offsets, self.items
-            found = [items.values(list(range(offsets[row], offsets[row + 1]))) for row in rows]
+            offsets = self.offsets
+            spans = [(offsets[row], offsets[row + 1]) for row in rows]
+            flat = self.items.values([item for start, end in spans for item in range(start, end)])  # one read for all rows
+            ends = list(itertools.accumulate(end - start for start, end in spans))
+            found = [flat[end - (stop - start) : end] for (start, stop), end in zip(spans, ends)]
         else:
             found = self.numbers[rows].tolist()
         if self.valid is not None:
