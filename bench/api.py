@@ -209,13 +209,20 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait(30)
 
 
-def settle(base: str, pointer: ModelPointer, timeout: float = 300) -> None:
-    """Wait until the API serves what the pointer names (the swaps' reloads are over)."""
-    deadline = time.monotonic() + timeout
+def settle(base: str, pointer: ModelPointer, timeout: float = 300, quiet: float = 6.0) -> None:
+    """Wait until the API serves what the pointer names and has swapped no model for ``quiet``
+    seconds (a load begun before the pointer's last move is over too)."""
+    deadline, since, last = time.monotonic() + timeout, None, None
     while time.monotonic() < deadline:
         with urllib.request.urlopen(f"{base}/readyz", timeout=10) as response:
-            if json.loads(response.read()).get("model_version") == pointer.current():
-                return
+            served = json.loads(response.read()).get("model_version")
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            reloads = re.search(r"^musicrec_model_reloads_total (\S+)", response.read().decode(), re.M)
+        state = (served, reloads.group(1) if reloads else None)
+        if served != pointer.current() or state != last:
+            since, last = time.monotonic(), state
+        elif time.monotonic() - since >= quiet:
+            return
         time.sleep(0.5)
     raise SystemExit(f"the API did not settle on {pointer.current()} within {timeout:.0f}s")
 
