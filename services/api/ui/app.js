@@ -19,6 +19,7 @@ const PAGES = {
 };
 
 let cleanups = [];
+let firstRender = true;
 export const onLeave = (fn) => cleanups.push(fn);  // a page's timers stop when another page opens
 
 function parseHash() {
@@ -57,7 +58,9 @@ async function route() {
     content.append(errorBox(error, `the ${name} page could not be shown`));
   }
   content.dataset.ready = "true";  // every panel has started loading
-  if (document.activeElement === document.body) main.focus({ preventScroll: true });
+  // after a page change that dropped the focus, start the keyboard at the new page (not on the first load)
+  if (!firstRender && document.activeElement === document.body) main.focus({ preventScroll: true });
+  firstRender = false;
   servedVersion();
 }
 

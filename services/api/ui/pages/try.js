@@ -77,7 +77,7 @@ export async function tryPage(root, { query, onLeave }) {
   const controls = attributes.map((a) => {
     const enabled = el("input", { type: "checkbox", id: `use-${a.name}` });
     const slider = el("input", { type: "range", id: `target-${a.name}`, min: a.min, max: a.max, step: stepOf(a), value: middle(a),
-      "aria-describedby": `about-${a.name}` });
+      "aria-label": `target ${a.name}`, "aria-describedby": `about-${a.name}` });
     const shown = el("output", { for: `target-${a.name}`, id: `value-${a.name}` }, String(slider.value));
     const low = el("input", { type: "number", id: `min-${a.name}`, min: a.min, max: a.max, step: "any", "aria-label": `lowest ${a.name}`, placeholder: "min", size: 6 });
     const high = el("input", { type: "number", id: `max-${a.name}`, min: a.min, max: a.max, step: "any", "aria-label": `highest ${a.name}`, placeholder: "max", size: 6 });
