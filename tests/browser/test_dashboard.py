@@ -4,8 +4,14 @@ upload), against the real stack."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import httpx
 import pytest
+
+from tools.stack import ROOT
 
 from tests.browser.conftest import PAGES, Stack, Watched
 
@@ -202,3 +208,16 @@ def test_an_upload_of_a_bad_file_shows_the_apis_message(stack: Stack, watched: W
     assert message in error.inner_text()
     assert bad.name in error.inner_text()
     assert len(stack.system.client().get("/v1/datasets").json()["datasets"]) == 1  # nothing was published
+
+
+def test_make_demo_ends_with_the_dashboards_url(stack: Stack, watched: Watched) -> None:
+    """`make demo` on a stack that already serves a model: it reuses it and ends with the URL."""
+    result = subprocess.run([sys.executable, "-m", "tools.demo"], env={**os.environ, "MUSICREC_HOME": str(stack.system.local.home)},
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"Dashboard: {stack.base_url}/ui/"), last
+    watched.page.goto(f"{stack.base_url}/")  # `/` leads to the dashboard
+    watched.page.wait_for_selector("#page[data-ready=true]")
+    assert watched.page.url == f"{stack.base_url}/ui/"
+    assert watched.problems == []
