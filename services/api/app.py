@@ -64,14 +64,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)  # outermost
 
     @app.get("/", include_in_schema=False)
     async def dashboard() -> RedirectResponse:
         return RedirectResponse("/ui/")
 
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)  # outermost
     return app
 
 

@@ -41,7 +41,9 @@ function uploadPanel() {
     form.append("file", file.files[0]);
     try {
       const body = await api("/v1/datasets", { method: "POST", form, token: tokenInput.value.trim() });
-      result.append(el("p", { class: "ok", role: "status" }, `accepted: ${body.message || JSON.stringify(body)}`));
+      result.append(el("p", { class: "ok", role: "status" }, body.job_id
+        ? `accepted: ingest job ${body.job_id}${body.dataset_id ? ` will publish dataset ${body.dataset_id}` : ""}`
+        : `accepted: ${JSON.stringify(body)}`));
       if (body.url || body.job_url) follow(body.url || body.job_url, result);
     } catch (error) {
       result.append(errorBox(error, `${file.files[0].name} was not accepted`));
