@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -43,10 +44,10 @@ class Step:
         self.progress("")
 
     def progress(self, detail: str) -> None:
-        if TTY:
+        if TTY:  # one line that fits the terminal, rewritten in place
             elapsed = time.monotonic() - self.started
-            shown = f" … {elapsed:.0f}s{(' · ' + detail) if detail else ''}"
-            print(f"{CLEAR}{BOLD}{self.label}{RESET}{DIM}{shown[:100]}{RESET}", end="", flush=True)
+            line = f"{self.label} … {elapsed:.0f}s{(' · ' + detail) if detail else ''}"[: shutil.get_terminal_size().columns - 1]
+            print(f"{CLEAR}{BOLD}{line[: len(self.label)]}{RESET}{DIM}{line[len(self.label):]}{RESET}", end="", flush=True)
 
     def done(self, detail: str = "") -> None:
         print(f"{CLEAR}{BOLD}{self.label}{RESET}: done in {time.monotonic() - self.started:.1f}s"

@@ -18,6 +18,7 @@ SUDO=""
 LOG_DIR=${MUSICREC_HOME:-$ROOT/.local}/logs
 mkdir -p "$LOG_DIR"
 LOG="$LOG_DIR/setup.log"
+LOG_SHOWN=${LOG#"$ROOT"/}
 if [ -t 1 ]; then BOLD=$'\033[1m' RED=$'\033[31m' RESET=$'\033[0m' CLEAR=$'\r\033[K'; else BOLD="" RED="" RESET="" CLEAR=""; fi
 
 die() { printf '%ssetup: %s%s\n' "$RED" "$*" "$RESET" >&2; exit 1; }
@@ -30,10 +31,13 @@ run_step() {  # run_step "what it does" COMMAND... : the command's output goes t
   before=$(wc -l <"$LOG")
   "$@" >>"$LOG" 2>&1 &
   pid=$!
-  if [ -t 1 ]; then  # the progress: seconds so far and lines of tool output, on one line
+  if [ -t 1 ]; then  # the progress: seconds so far and lines of tool output, on one line that fits
+    local cols line
+    cols=$( (tput cols || echo 100) 2>/dev/null)
     while kill -0 "$pid" 2>/dev/null; do
       lines=$(( $(wc -l <"$LOG") - before ))
-      printf '%s%s==> %s%s … %ds, %d lines of output in %s' "$CLEAR" "$BOLD" "$what" "$RESET" $((SECONDS - started)) "$lines" "$LOG"
+      line="==> $what … $((SECONDS - started))s, $lines lines of output in $LOG_SHOWN"
+      printf '%s%s%.*s%s' "$CLEAR" "$BOLD" "$((cols - 1))" "$line" "$RESET"
       sleep 1
     done
   fi
@@ -44,7 +48,7 @@ run_step() {  # run_step "what it does" COMMAND... : the command's output goes t
     tail -n +"$((before + 1))" "$LOG" | tail -n 40 | sed 's/^/    /' >&2
     return "$status"
   fi
-  printf '%s%s==> %s%s: done in %ds (%d lines of output in %s)\n' "$CLEAR" "$BOLD" "$what" "$RESET" $((SECONDS - started)) "$lines" "$LOG"
+  printf '%s%s==> %s%s: done in %ds (%d lines of output in %s)\n' "$CLEAR" "$BOLD" "$what" "$RESET" $((SECONDS - started)) "$lines" "$LOG_SHOWN"
 }
 
 apt_install() {  # apt_install "what" PACKAGE... ; only where apt-get exists

@@ -29,9 +29,10 @@ UI_DIR = Path(__file__).with_name("ui")  # the dashboard: static pages that call
 
 DESCRIPTION = """Music recommendations from audio features.
 
-The dashboard is at `/ui/`. Read routes are public. Training jobs and model activation are operator routes: send
+Read routes are public. Training jobs and model activation are operator routes: send
 `Authorization: Bearer <MUSICREC_OPERATOR_TOKEN>`. Every error has the shape
 `{"error": {"code", "message", "details"}}` and every response an `X-Request-ID` header.
+The dashboard, pages that call these routes, is at `/ui/`.
 """
 
 

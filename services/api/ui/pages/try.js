@@ -97,7 +97,7 @@ export async function tryPage(root, { query, onLeave }) {
   limit.addEventListener("change", () => recommend());
   const answer = el("div", { id: "recommendations", "aria-live": "polite" });
   let asked = 0;
-  const profileAttributes = attributes.filter((a) => a.max - a.min <= 300).map((a) => ({ name: a.name, low: a.min, high: a.max }));
+  let profileAttributes = attributes.map((a) => ({ name: a.name, low: a.min, high: a.max }));
 
   async function recommend() {
     const params = new URLSearchParams({ limit: limit.value || 10 });
@@ -156,6 +156,15 @@ export async function tryPage(root, { query, onLeave }) {
       el("p", { class: "footnote" }, "Moving a slider sets that attribute's target; min and max keep only tracks inside the range."), sliders),
     el("section", { class: "panel", "aria-label": "Recommendations" }, el("h2", {}, "Recommendations"),
       el("div", { class: "row" }, el("label", { for: "rec-limit" }, "How many"), limit), answer));
+
+  // the feature profile shows the served model's features (its centroids' keys)
+  try {
+    const { clusters } = await api("/v1/clusters");
+    const used = Object.keys((clusters[0] || {}).centroid || {});
+    if (used.length) profileAttributes = profileAttributes.filter((a) => used.includes(a.name));
+  } catch (error) {
+    seedNote.after(errorBox(error, "the model's features could not be read; the profile shows every attribute"));
+  }
 
   // names for seeds given in the link ("more like this")
   const trackIds = seeds.filter((s) => s.type === "track").map((s) => s.id);
