@@ -114,6 +114,18 @@ def test_search_seeds_and_sliders_give_the_apis_recommendations(stack: Stack, wa
     moved = track_ids(watched)
     assert moved and moved != first
 
+    # a long list is paged: the search's next page is the API's next page
+    page.fill("#search-q", "dream")
+    page.press("#search-q", "Enter")
+    page.wait_for_function("document.querySelector('#search-results .pager span')?.textContent.startsWith('1–8 of')")
+    page.locator("#search-results button", has_text="next ›").click()
+    page.wait_for_function("document.querySelector('#search-results .pager span')?.textContent.startsWith('9–16 of')")
+    with stack.system.client() as api:
+        second = api.get("/v1/search", params={"q": "dream", "type": "track", "limit": 8, "offset": 8}).json()["tracks"]
+    shown = page.locator("#search-results li").all_inner_texts()
+    assert len(shown) == len(second["items"]) == 8
+    assert all(t["track_name"] in line for t, line in zip(second["items"], shown))
+
     page.locator("#recommendations a", has_text="more like this").first.click()
     page.wait_for_function(f"location.hash.includes('seeds=track:{moved[0]}')")
     page.wait_for_selector(f"#seeds li[data-seed='track:{moved[0]}']")
