@@ -54,6 +54,11 @@ def test_every_page_loads_cleanly_and_shows_what_the_api_serves(stack: Stack, wa
     watched.open(stack.base_url, "datasets")
     assert stack.dataset_id in page.locator("#page").inner_text()
     assert page.locator("#dataset-details svg.chart g.bar").count() >= 1  # rejected rows by reason
+
+    watched.open(stack.base_url, "health")  # refreshed on its own
+    assert page.locator("#health-version").inner_text() == stack.version
+    checked = page.locator("#page .footnote").inner_text()
+    page.wait_for_function(f"document.querySelector('#page .footnote').textContent !== {checked!r}", timeout=20_000)
     assert watched.problems == []
 
 
