@@ -2,14 +2,19 @@
 
 Starts Redis, MinIO, the worker and the API (reusing what already runs), generates a demo
 catalog, ingests it (which enqueues the first training job), waits until the API serves
-the model, and prints its clusters, three example recommendations and ready-to-paste
-commands. Fails with one clear message at the first step that fails.
+the model, and prints its clusters, three example recommendations, ready-to-paste
+commands and, last, the dashboard's URL. Each step prints one line with its progress and
+time; the output of the tools it runs (catalog generation, Spark's ingest) goes to
+``.local/logs/demo.log``, and its end is shown when a step fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,32 +25,64 @@ import httpx
 
 from tools.stack import ROOT, LocalStack, StackError
 
-BOLD, DIM, RED, RESET = ("\033[1m", "\033[2m", "\033[31m", "\033[0m") if sys.stdout.isatty() else ("",) * 4
+TTY = sys.stdout.isatty()
+BOLD, DIM, RED, RESET = ("\033[1m", "\033[2m", "\033[31m", "\033[0m") if TTY else ("",) * 4
+CLEAR = "\r\033[K" if TTY else ""
+TAIL_LINES = 40  # of a failed tool's output, shown with the log's path
 
 
 class DemoError(RuntimeError):
     pass
 
 
-def step(number: int, text: str) -> float:
-    print(f"{BOLD}[{number}/5] {text}{RESET}", flush=True)
-    return time.monotonic()
+class Step:
+    """One line per step: its number and text, its progress while it runs (on a terminal) and its time."""
+
+    def __init__(self, number: int, text: str) -> None:
+        self.label = f"[{number}/5] {text}"
+        self.started = time.monotonic()
+        self.progress("")
+
+    def progress(self, detail: str) -> None:
+        if TTY:  # one line that fits the terminal, rewritten in place
+            elapsed = time.monotonic() - self.started
+            line = f"{self.label} … {elapsed:.0f}s{(' · ' + detail) if detail else ''}"[: shutil.get_terminal_size().columns - 1]
+            print(f"{CLEAR}{BOLD}{line[: len(self.label)]}{RESET}{DIM}{line[len(self.label):]}{RESET}", end="", flush=True)
+
+    def done(self, detail: str = "") -> None:
+        print(f"{CLEAR}{BOLD}{self.label}{RESET}: done in {time.monotonic() - self.started:.1f}s"
+              f"{(' — ' + detail) if detail else ''}", flush=True)  # fmt: skip
+
+    def interrupt(self) -> None:
+        """End the progress line before something else prints."""
+        if TTY:
+            print(CLEAR, end="", flush=True)
 
 
-def done(started: float, detail: str = "") -> None:
-    print(f"      done in {time.monotonic() - started:.1f}s{(' — ' + detail) if detail else ''}", flush=True)
+def run(argv: list[str], env: dict[str, str], what: str, log: Path, step: Step) -> str:
+    """Run a tool with its output appended to ``log``; its latest line is the step's progress."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    with log.open("a") as out:
+        out.write(f"\n==> {what}: {' '.join(argv)}\n")
+        process = subprocess.Popen(argv, env={**os.environ, **env}, cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT)  # fmt: skip
+        assert process.stdout is not None
+        for line in process.stdout:
+            out.write(line)
+            out.flush()
+            lines.append(line.rstrip())
+            if line.strip():
+                step.progress(line.strip())
+        code = process.wait()
+    if code != 0:
+        tail = "\n".join(f"    {line}" for line in lines[-TAIL_LINES:])
+        raise DemoError(f"{what} failed (exit {code}); the end of {log}:\n{tail}")
+    return "\n".join(lines)
 
 
-def run(argv: list[str], env: dict[str, str], what: str) -> str:
-    result = subprocess.run(argv, env={**os.environ, **env}, cwd=ROOT, text=True, capture_output=True)
-    if result.returncode != 0:
-        raise DemoError(f"{what} failed (exit {result.returncode}):\n{(result.stderr or result.stdout).strip()[-2000:]}")
-    return result.stdout
-
-
-def wait_for_model(api: httpx.Client, timeout: float) -> dict[str, Any]:
+def wait_for_model(api: httpx.Client, timeout: float, step: Step) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
-    last = ""
     while time.monotonic() < deadline:
         try:
             response = api.get("/readyz")
@@ -55,10 +92,8 @@ def wait_for_model(api: httpx.Client, timeout: float) -> dict[str, Any]:
             state = body.get("error", {}).get("message") or str(body)
         except httpx.HTTPError as exc:
             state = f"API not answering yet ({exc.__class__.__name__})"
-        if state != last:
-            print(f"      {DIM}{state}{RESET}", flush=True)
-            last = state
-        time.sleep(2)
+        step.progress(state)
+        time.sleep(1)
     raise DemoError(f"no model was served within {timeout:.0f}s; see .local/logs/worker.log and .local/logs/api.log")
 
 
@@ -72,10 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     env = stack.client_env()
     base = f"http://127.0.0.1:{env['MUSICREC_API_PORT']}"
     token = env["MUSICREC_OPERATOR_TOKEN"]
+    log = stack.home / "logs" / "demo.log"
+    current: Step | None = None
     try:
-        started = step(1, "starting Redis, MinIO, the worker and the API")
-        stack.up(["redis", "minio", "worker", "api"])
-        done(started)
+        current = Step(1, "starting Redis, MinIO, the worker and the API")
+        started = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(started):
+                stack.up(["redis", "minio", "worker", "api"])
+        except StackError:
+            current.interrupt()
+            print(started.getvalue(), end="", flush=True)
+            raise
+        current.done()
+        print(started.getvalue(), end="", flush=True)  # one line per service, with its log
 
         api = httpx.Client(base_url=base, timeout=10)
         ready = api.get("/readyz")
@@ -84,29 +129,41 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{BOLD}[3/5] skipped{RESET}")
         else:
             catalog = stack.home / "demo" / f"catalog-{args.rows}-{args.seed}.csv"
-            started = step(2, f"generating a demo catalog of {args.rows:,} tracks")
+            current = Step(2, f"generating a demo catalog of {args.rows:,} tracks")
             if catalog.exists():
-                done(started, f"reused {catalog}")
+                current.done(f"reused {catalog}")
             else:
                 catalog.parent.mkdir(parents=True, exist_ok=True)
                 run([sys.executable, "-m", "democatalog.generate", "--rows", str(args.rows), "--seed",
-                     str(args.seed), "--out", str(catalog)], env, "generating the catalog")  # fmt: skip
-                done(started, str(catalog))
-            started = step(3, "ingesting it with Spark (this enqueues the first training job)")
-            out = run([sys.executable, "-m", "services.ingest", str(catalog)], env, "ingest")
-            print("      " + "\n      ".join(out.strip().splitlines()[-6:]))
-            done(started)
+                     str(args.seed), "--out", str(catalog)], env, "generating the catalog", log, current)  # fmt: skip
+                current.done(str(catalog))
+            current = Step(3, "ingesting it with Spark (this enqueues the first training job)")
+            run([sys.executable, "-m", "services.ingest", str(catalog)], env, "ingest", log, current)
+            current.done(ingested(api))
 
-        started = step(4, "waiting for the first model to be trained, published and served")
-        ready_body = wait_for_model(api, args.timeout)
-        done(started, f"serving {ready_body.get('model_version')}")
+        current = Step(4, "waiting for the first model to be trained, published and served")
+        ready_body = wait_for_model(api, args.timeout, current)
+        current.done(f"serving {ready_body.get('model_version')}")
 
-        step(5, "what it serves")
+        current = None
+        print(f"{BOLD}[5/5] what it serves{RESET}")
         show(api, base, token)
     except (DemoError, StackError) as exc:
+        if current is not None:
+            current.interrupt()
         print(f"{RED}demo: {exc}{RESET}", file=sys.stderr)
         return 1
     return 0
+
+
+def ingested(api: httpx.Client) -> str:
+    """What the newest dataset holds, in a few words."""
+    datasets = api.get("/v1/datasets").json().get("datasets") or []
+    if not datasets:
+        return "no dataset listed"
+    d = datasets[-1]
+    return (f"dataset {d['dataset_id']}: {d['rows_kept']:,} of {d['rows_read']:,} rows kept, "
+            f"{d['rows_rejected']:,} rejected, {d['duplicates']:,} duplicates")  # fmt: skip
 
 
 def show_segments(clusters: list[dict[str, Any]]) -> None:
@@ -161,6 +218,7 @@ def show(api: httpx.Client, base: str, token: str) -> None:
     print(f"  curl -s -X POST {base}/v1/training-jobs -H 'Authorization: Bearer {token}' "
           "-H 'Content-Type: application/json' -d '{\"k\": 8}'")  # fmt: skip
     print(f"  API docs: {base}/docs    operator token: .local/stack.env    stop everything: make down")
+    print(f"\n{BOLD}Dashboard: {base}/ui/{RESET}  (models, segments, datasets, jobs, try it, health)")
 
 
 if __name__ == "__main__":

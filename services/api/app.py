@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 
 from shared.pointer import connect
 from shared.storage import ObjectStore
@@ -22,11 +25,14 @@ from services.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
+UI_DIR = Path(__file__).with_name("ui")  # the dashboard: static pages that call the public API
+
 DESCRIPTION = """Music recommendations from audio features.
 
 Read routes are public. Training jobs and model activation are operator routes: send
 `Authorization: Bearer <MUSICREC_OPERATOR_TOKEN>`. Every error has the shape
 `{"error": {"code", "message", "details"}}` and every response an `X-Request-ID` header.
+The dashboard, pages that call these routes, is at `/ui/`.
 """
 
 
@@ -61,6 +67,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.include_router(router)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)  # outermost
+
+    @app.get("/", include_in_schema=False)
+    async def dashboard() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
+    app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
     return app
 
 

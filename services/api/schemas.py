@@ -193,12 +193,6 @@ class DatasetDrift(BaseModel):
     unavailable: dict[str, str] = Field(default_factory=dict)
 
 
-class ModelList(BaseModel):
-    models: list[dict[str, Any]] = Field(description="every published version, oldest first (or why it cannot be read)")
-    current: str | None = Field(description="the version the pointer names")
-    serving: str | None = Field(description="the version this process serves")
-
-
 class DatasetList(BaseModel):
     datasets: list[dict[str, Any]] = Field(description="complete datasets, oldest first")
 
@@ -209,6 +203,16 @@ class PointerMove(BaseModel):
     time: str
     actor: str
     reason: str
+
+
+class ModelList(BaseModel):
+    models: list[dict[str, Any]] = Field(description="every published version, oldest first (or why it cannot be read)")
+    current: str | None = Field(description="the version the pointer names")
+    serving: str | None = Field(description="the version this process serves")
+    history: list[PointerMove] | None = Field(
+        description="the pointer's moves, newest first: version, previous, time, actor (trainer, operator, ...) and "
+        "reason (the quality gate's decision or the operator's words); null when Redis is unreachable"
+    )
 
 
 class TrainingJobCreated(BaseModel):

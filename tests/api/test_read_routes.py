@@ -35,6 +35,7 @@ def test_models_lists_every_published_version_and_the_current_one(
     body = client.get("/v1/models").json()
     assert [m["version"] for m in body["models"]] == [version, newer]
     assert body["current"] == version and body["serving"] == version
+    assert [(h["version"], h["previous"], h["actor"], h["reason"]) for h in body["history"]] == [(version, None, "test", "first model")]
     assert set(body["models"][0]) == MODEL_FIELDS and body["models"][1]["k"] == 3
     current = client.get("/v1/models/current").json()
     assert set(current) == MODEL_FIELDS | {"loaded_at"} and current["version"] == version
@@ -113,4 +114,4 @@ def test_read_routes_say_when_no_model_is_published(store: ObjectStore, pointer:
         assert ready.status_code == 503
         assert ready.json()["error"]["code"] == "not_ready" and ready.json()["error"]["details"]["model_version"] is None
         assert client.get("/healthz").status_code == 200
-        assert client.get("/v1/models").json() == {"models": [], "current": None, "serving": None}
+        assert client.get("/v1/models").json() == {"models": [], "current": None, "serving": None, "history": []}

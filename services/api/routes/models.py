@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/models", tags=["models"])
 
 SHOWN = {"version", "created_at", "features", "k", "metrics", "lineage", "clusters"}
+HISTORY_SHOWN = 200  # the pointer's latest moves listed with the versions
 REPORTED = ("ablation", "drift")  # sections an older model's report lacks
 
 
@@ -43,17 +44,20 @@ def _published_model(gateway: Gateway, version: str) -> dict[str, Any]:
 
 @router.get("", response_model=ModelList, responses=error_responses(STORE_AWAY))
 def list_models(gateway: GatewayDep) -> dict[str, Any]:
-    """Every published version, oldest first; ``current`` is what the pointer names."""
+    """Every published version, oldest first; ``current`` is what the pointer names; ``history`` its
+    latest moves (who moved it, when and why)."""
     versions = list_versions(gateway.store)
+    pointer = ModelPointer(gateway.redis)
     try:
-        current = ModelPointer(gateway.redis).current()
+        current, history = pointer.current(), pointer.history(HISTORY_SHOWN)
     except MusicrecError:
-        current = gateway.holder.pointer  # Redis away: the last pointer this process read
+        current, history = gateway.holder.pointer, None  # Redis away: the last pointer this process read
     served = gateway.holder.model
     return {
         "models": [_published_model(gateway, v) for v in versions],
         "current": current,
         "serving": served.version if served is not None else None,
+        "history": history,
     }
 
 
