@@ -56,12 +56,12 @@ def copy_only(source: str) -> None:
 
     settings = IngestSettings()
     catalog = locate(settings, source)
-    layout = check_source(catalog)
+    group = check_source(catalog)[0]  # the generated catalog is one file
     with ThreadPoolExecutor(1) as pool:  # as in the job: the scan runs while Spark starts
         starting = pool.submit(spark_session, settings)
         scan = scan_source(catalog)
         spark = starting.result()
-    read_cells(spark, catalog, scan, layout).write.parquet(s3a_uri(settings, f"{COPY_PREFIX}/{os.getpid()}"))
+    read_cells(spark, group.parts, scan, group.layout).write.parquet(s3a_uri(settings, f"{COPY_PREFIX}/{os.getpid()}"))
     spark.stop()
 
 

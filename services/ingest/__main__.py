@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     for reason, count in manifest["rejected_by_reason"].items():
         print(f"    {reason}: {count:,}")
+    if manifest["nulled_by_reason"]:
+        print(f"  metadata nulled (the rows are kept): {sum(manifest['nulled_by_reason'].values()):,} cells")
+        for reason, count in manifest["nulled_by_reason"].items():
+            print(f"    {reason}: {count:,}")
+    if manifest["track_id_source"] != "column":
+        print(f"  track ids {manifest['track_id_source']} from {', '.join(manifest['track_id_recipe']['fields'])}")
     print(f"  training job {result.training_job_id}" if result.training_job_id else "  no training job enqueued")
     print(f"  total {manifest['timings']['total']:.2f} s", flush=True)
     return 0
