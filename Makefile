@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
+.PHONY: help setup up down status test test-fast demo ingest bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,11 @@ test-fast: setup ## the suite without the slow marker
 
 demo: setup ## the whole pipeline: stack up, generate + ingest a catalog, train, serve
 	@$(PY) -m tools.demo
+
+ingest: ## ingest a catalog into the local stack: make ingest FILE=catalog.csv (a CSV, a folder of parts or s3://bucket/key; ARGS=--no-train)
+	@test -n "$(FILE)" || { echo "make ingest: name the catalog, e.g. make ingest FILE=path/to/catalog.csv (a CSV file, a folder of parts or s3://bucket/key)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory up
+	@eval "$$($(STACK) env)" && $(PY) -m services.ingest "$(FILE)" $(ARGS)
 
 bench-ingest: up ## benchmark ingest of a generated 1,160,000-row catalog (wall time, rows/s, peak memory, stages)
 	@$(PY) bench/ingest.py

@@ -320,7 +320,7 @@ def ingest(
         timings={**clock.timings, "total": clock.total()},
     )
     counts = {k: manifest[k] for k in ("rows_read", "rows_kept", "rows_rejected", "duplicates")}
-    job_id = _announce(redis, dataset_id, train)
+    job_id = announce(redis, dataset_id, train)
     log.info("dataset published", extra={"dataset_id": dataset_id, **counts, "training_job": job_id})
     return IngestResult(dataset_id, manifest, counts, job_id)
 
@@ -341,8 +341,8 @@ def _start_spark(settings: IngestSettings, clock: StageClock):
         return spark_session(settings)
 
 
-def _announce(redis, dataset_id: str, train: bool) -> str | None:
-    """Point ``musicrec:datasets:latest`` at the dataset and enqueue its training."""
+def announce(redis, dataset_id: str, train: bool) -> str | None:
+    """Point ``musicrec:datasets:latest`` at the dataset and enqueue its training (returns the job id, if one)."""
     try:
         ModelPointer(redis).set_latest_dataset(dataset_id)
         return enqueue_training(redis, TrainingParameters(dataset_id=dataset_id), actor="ingest")[0].id if train else None
