@@ -19,10 +19,10 @@ up: setup ## start Redis and MinIO in the background (data under .local/)
 	@$(STACK) up redis minio
 
 down: ## stop what `make up` / `make demo` started
-	@$(STACK) down redis minio worker api
+	@$(STACK) down redis minio worker ingest api
 
 status: ## show which local services are running
-	@$(STACK) status redis minio worker api || true
+	@$(STACK) status redis minio worker ingest api || true
 
 test: setup ## run the whole test suite against real Redis, MinIO and Spark
 	@$(PY) -m pytest $(PYTEST_ARGS)

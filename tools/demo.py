@@ -1,8 +1,8 @@
 """`make demo`: the whole pipeline on a generated catalog, then what to try next.
 
-Starts Redis, MinIO, the worker and the API (reusing what already runs), generates a demo
-catalog, ingests it (which enqueues the first training job), waits until the API serves
-the model, and prints its clusters, three example recommendations and ready-to-paste
+Starts Redis, MinIO, the worker, the ingest worker and the API (reusing what already runs),
+generates a demo catalog, uploads it to ``POST /v1/datasets`` and follows its ingest job
+(which enqueues the first training job), waits until the API serves the model, and prints its clusters, three example recommendations and ready-to-paste
 commands. Fails with one clear message at the first step that fails.
 """
 
@@ -62,6 +62,27 @@ def wait_for_model(api: httpx.Client, timeout: float) -> dict[str, Any]:
     raise DemoError(f"no model was served within {timeout:.0f}s; see .local/logs/worker.log and .local/logs/api.log")
 
 
+def ingest_upload(api: httpx.Client, token: str, catalog: Path, timeout: float) -> dict[str, Any]:
+    """Upload ``catalog`` (streamed from disk) and wait for its ingest job; returns the job's result."""
+    auth = {"Authorization": f"Bearer {token}"}
+    with catalog.open("rb") as handle:
+        response = api.post("/v1/datasets", files={"file": (catalog.name, handle, "text/csv")}, headers=auth, timeout=300)
+    if response.status_code != 202:
+        raise DemoError(f"POST /v1/datasets answered {response.status_code}: {response.text[:500]}")
+    url, deadline, stage = response.json()["url"], time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        state = api.get(url, headers=auth).json()
+        if state["stage"] != stage:
+            stage = state["stage"]
+            print(f"      {DIM}{stage}{RESET}", flush=True)
+        if state["status"] == "finished":
+            return state["result"]
+        if state["status"] == "failed":
+            raise DemoError(f"the ingest job failed: {state['error']} (see .local/logs/ingest.log)")
+        time.sleep(1)
+    raise DemoError(f"the ingest job did not finish within {timeout:.0f}s; see .local/logs/ingest.log")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=int(os.environ.get("MUSICREC_DEMO_ROWS", "50000")))
@@ -73,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://127.0.0.1:{env['MUSICREC_API_PORT']}"
     token = env["MUSICREC_OPERATOR_TOKEN"]
     try:
-        started = step(1, "starting Redis, MinIO, the worker and the API")
-        stack.up(["redis", "minio", "worker", "api"])
+        started = step(1, "starting Redis, MinIO, the worker, the ingest worker and the API")
+        stack.up(["redis", "minio", "worker", "ingest", "api"])
         done(started)
 
         api = httpx.Client(base_url=base, timeout=10)
@@ -92,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
                 run([sys.executable, "-m", "democatalog.generate", "--rows", str(args.rows), "--seed",
                      str(args.seed), "--out", str(catalog)], env, "generating the catalog")  # fmt: skip
                 done(started, str(catalog))
-            started = step(3, "ingesting it with Spark (this enqueues the first training job)")
-            out = run([sys.executable, "-m", "services.ingest", str(catalog)], env, "ingest")
-            print("      " + "\n      ".join(out.strip().splitlines()[-6:]))
+            started = step(3, "uploading it to POST /v1/datasets; the ingest worker runs it with Spark (and enqueues training)")
+            result = ingest_upload(api, token, catalog, args.timeout)
+            print(f"      dataset {result['dataset_id']}: read {result['rows_read']:,}, kept {result['rows_kept']:,}, "
+                  f"rejected {result['rows_rejected']:,}, duplicates {result['duplicates']:,}")  # fmt: skip
             done(started)
 
         started = step(4, "waiting for the first model to be trained, published and served")

@@ -38,6 +38,7 @@ REASON = "reason"
 VALID = "_valid"
 RAW_CELLS = "_cells"
 NULLED = "_nulled"
+DIGEST = "_digest"
 SPARK_TYPES = {"string": "string", "int": "int", "long": "bigint", "double": "double", "bool": "boolean",
                "list<string>": "array<string>"}  # fmt: skip
 # Python-side type names of the dataset's columns, as the manifest records them.
@@ -180,9 +181,15 @@ def normalized(text: Column) -> Column:
 
 
 def derived_track_id(fields: list[Column]) -> Column:
-    """Spark's side of :func:`shared.ids.derived_track_id`: fields already normalized text."""
-    joined = F.concat_ws("\x1f", F.lit(TRACK_ID_PREFIX), *[F.coalesce(field, F.lit("")) for field in fields])
-    digest = F.sha2(joined, 256)
+    """Spark's side of :func:`shared.ids.derived_track_id`: fields already normalized text.
+
+    Its sha256 is one column of its own (:data:`DIGEST`), computed in a projection before this
+    one: each of the 22 characters reads it, and the expression stays small."""
+    return F.concat_ws("\x1f", F.lit(TRACK_ID_PREFIX), *[F.coalesce(field, F.lit("")) for field in fields])
+
+
+def base62_of(digest: Column) -> Column:
+    """The first 22 bytes of a hex sha256, each modulo 62, as 0-9A-Za-z."""
     alphabet = F.lit(BASE62.decode())
     chars = [
         alphabet.substr(F.conv(F.substring(digest, 2 * i + 1, 2), 16, 10).cast("int") % 62 + 1, F.lit(1))
@@ -211,53 +218,58 @@ def check(raw: DataFrame, layout: Layout, fields: tuple[str, ...] = ()) -> DataF
     """Typed dataset columns, whether the row is valid, why cells were nulled, the raw cells of
     the rows that are not valid, and provenance.
 
-    Built in small projections (text, then numbers, then the checks). The reader has already
-    trimmed unquoted cells and made empty ones null; quoted text is trimmed here. A row that is
-    not valid keeps its raw cells (one array) and line, all the rejects need;
-    :func:`with_first_reason` says what is wrong with it. ``fields`` are the other fields of
-    a derived id (:func:`id_fields`), for a layout without a track id column.
+    Built in small projections (text, then numbers, then each metadata cell's problem, then the
+    values, then a derived id's digest, then the checks), so that no expression is copied into
+    another. The reader has already trimmed unquoted cells and made empty ones null; quoted
+    text is trimmed here. A row that is not valid keeps its raw cells (one array) and line, all
+    the rejects need; :func:`with_first_reason` says what is wrong with it. ``fields`` are the
+    other fields of a derived id (:func:`id_fields`), for a layout without a track id column.
     """
     sources = layout.sources
     parsed, given, number = _parsed(raw, layout, cell, "_")
-    values, passes, problems = {}, [F.col(RAW_RECORD).isNull()], []
-    for name in FEATURES:
-        values[name] = number[name]
-        passes.append(_feature_valid(name, number[name]))
+    raw_values, problems = {}, {}
     for name, kind in METADATA_COLUMNS.items():
-        if name in ("track_id", "genres"):
-            continue
-        if name not in sources:
-            values[name] = F.lit(None).cast(SPARK_TYPES[kind])
-            continue
-        if name == "genre":
-            labels = genre_labels(given[name])
-            values["genres"], values[name] = labels, F.get(labels, 0)
+        if name in ("track_id", "genres", "genre") or name not in sources:
             continue
         if kind == "string":
-            problem = F.when(F.length(given[name]) > TEXT_MAX_LENGTH, F.lit(f"too_long:{name}"))
-            value = given[name]
+            problems[name] = F.when(F.length(given[name]) > TEXT_MAX_LENGTH, F.lit(f"too_long:{name}"))
+            raw_values[name] = given[name]
         elif kind == "bool":
-            value, problem = _boolean(given[name])
+            raw_values[name], problems[name] = _boolean(given[name])
         else:
-            problem = _integer_problem(name, given[name], number[name], name == "year" and layout.year_from_date)
-            value = number[name].try_cast(SPARK_TYPES[kind])
-        values[name] = F.when(problem.isNull(), value)
-        problems.append(problem)
-    values.setdefault("genres", F.lit(None).cast(SPARK_TYPES["list<string>"]))
+            problems[name] = _integer_problem(name, given[name], number[name], name == "year" and layout.year_from_date)
+            raw_values[name] = number[name].try_cast(SPARK_TYPES[kind])
+    staged = parsed.select(
+        "*", *[problem.alias(f"_p_{name}") for name, problem in problems.items()],
+        *[value.alias(f"_v_{name}") for name, value in raw_values.items()],
+    )  # fmt: skip
+    values: dict[str, Column] = {}
+    for name, kind in METADATA_COLUMNS.items():
+        if name in problems:
+            values[name] = F.when(F.col(f"_p_{name}").isNull(), F.col(f"_v_{name}"))
+        elif name not in ("track_id", "genres", "genre"):
+            values[name] = F.lit(None).cast(SPARK_TYPES[kind])
+    labels = genre_labels(given["genre"]) if "genre" in sources else F.lit(None).cast(SPARK_TYPES["list<string>"])
+    nulled = F.array_compact(F.array(*[F.col(f"_p_{name}") for name in problems])) if problems else F.array().cast("array<string>")
+    staged = staged.select(
+        "*", *[value.alias(f"_m_{name}") for name, value in values.items()], labels.alias("_m_genres"),
+        F.when(F.size(nulled) > 0, nulled).alias(NULLED),
+    )  # fmt: skip
+    typed = {name: F.col(f"_m_{name}") for name in values} | {"genres": F.col("_m_genres"), "genre": F.get(F.col("_m_genres"), 0)}
     if layout.derives_ids:
-        identity = [normalized(values["artist_name"]), normalized(values["track_name"])]
-        derived = derived_track_id(identity + [_id_field(f, values, given) for f in fields])
-        values["track_id"] = F.when(values["artist_name"].isNotNull() & values["track_name"].isNotNull(), derived)
+        identity = [normalized(typed["artist_name"]), normalized(typed["track_name"])]
+        staged = staged.select("*", F.sha2(derived_track_id(identity + [_id_field(f, typed, given) for f in fields]), 256).alias(DIGEST))
+        typed["track_id"] = F.when(typed["artist_name"].isNotNull() & typed["track_name"].isNotNull(), base62_of(F.col(DIGEST)))
     else:
-        values["track_id"] = given["track_id"]
-    passes.append(values["track_id"].isNotNull())
+        typed["track_id"] = given["track_id"]
+    passes = [F.col(RAW_RECORD).isNull(), typed["track_id"].isNotNull()]
+    for name in FEATURES:
+        typed[name] = number[name]
+        passes.append(_feature_valid(name, number[name]))
     valid = F.coalesce(reduce(operator.and_, passes), F.lit(False))
-    nulled = F.array_compact(F.array(*problems)) if problems else F.array()
-    typed = parsed.select(
-        *[values[c].alias(c) for c in DATASET_COLUMNS], valid.alias(VALID), F.when(F.size(nulled) > 0, nulled).alias(NULLED), "*"
-    )
+    checked = staged.select(*[typed[c].alias(c) for c in DATASET_COLUMNS], valid.alias(VALID), "*")
     rejected = ~F.col(VALID)
-    return typed.select(
+    return checked.select(
         *DATASET_COLUMNS,
         VALID,
         NULLED,
