@@ -264,8 +264,11 @@ def ingest(
     train: bool = True,
     *,
     progress: Listener | None = None,
+    spark=None,
 ) -> IngestResult:
     """Turn the catalog at ``source`` into the published dataset ``dataset_id`` (new id if None).
+
+    ``spark``: a session already running (the ``serve`` worker's); else one starts while the scan runs.
 
     Raises :class:`IngestError` for a source that gives no dataset (missing, empty, not CSV,
     columns missing, every row rejected); storage and Redis outages raise their own errors.
@@ -285,14 +288,14 @@ def ingest(
         fields = id_fields(derived)
         detail.append(f"{catalog.uri}: {len(catalog.parts)} part(s), layout {', '.join(sorted({g.layout.name for g in groups}))}")
     with ThreadPoolExecutor(1) as pool:
-        starting = pool.submit(_start_spark, settings, clock)
+        starting = pool.submit(_start_spark, settings, clock) if spark is None else None
         with clock.stage("scan") as detail:
             scan = scan_source(catalog)
             records = sum(part.records for part in scan.parts)
             detail.append(f"{scan.size:,} bytes, {records:,} records, {scan.encoding}{', quoted newlines' if scan.multiline else ''}")
         if not records:
             raise IngestError(f"{catalog.uri} has a header but no rows", details={"source": catalog.uri})
-        spark = starting.result()
+        spark = starting.result() if starting is not None else spark
     try:
         built = _build(spark, settings, catalog, scan, groups, fields, dataset_id, clock)
     except BaseException as exc:

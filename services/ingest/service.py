@@ -36,6 +36,9 @@ from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
+# The session `serve` started: every job of this process runs in it.
+_session: dict[str, Any] = {}
+
 # Failures no retry can cure: the file, the arguments or the settings are wrong.
 PERMANENT_ERRORS = (IngestError, InvalidInput, ConfigError)
 COUNTS = ("rows_read", "rows_kept", "rows_rejected", "duplicates")
@@ -114,7 +117,7 @@ def ingest_job(source: str, dataset_id: str, train: bool = True, upload: str | N
         if leftover and manifest_key(dataset_prefix(dataset_id)) not in leftover:
             log.warning("removing what an interrupted attempt wrote", extra={"dataset_id": dataset_id, "objects": len(leftover)})
             store.delete_prefix(dataset_prefix(dataset_id) + "/")
-        result = ingest(settings, source, dataset_id, train=train, progress=stages)
+        result = ingest(settings, source, dataset_id, train=train, progress=stages, spark=_session.get("spark"))
     except PERMANENT_ERRORS as exc:
         log.error("ingest refused", extra={"error": exc.message, "code": exc.code, "source": source})
         stages.failed(exc, permanent=True)
@@ -185,7 +188,7 @@ def serve(settings: IngestSettings, burst: bool = False) -> int:
         log.error("cannot reach Redis; is MUSICREC_REDIS_URL right?", extra={"error": str(exc)})
         return 1
     die_with_the_worker()  # what RQ forks dies with the worker; the JVM ends when its stdin closes
-    spark_session(settings)
+    _session["spark"] = spark_session(settings)
     log.info("spark session warm; waiting for ingest jobs", extra={"queue": INGEST_QUEUE})
     worker = IngestWorker(
         [INGEST_QUEUE],
