@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
+.PHONY: help setup up down status test test-fast demo ingest bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,10 +19,10 @@ up: setup ## start Redis and MinIO in the background (data under .local/)
 	@$(STACK) up redis minio
 
 down: ## stop what `make up` / `make demo` started
-	@$(STACK) down redis minio worker api
+	@$(STACK) down redis minio worker ingest api
 
 status: ## show which local services are running
-	@$(STACK) status redis minio worker api || true
+	@$(STACK) status redis minio worker ingest api || true
 
 test: setup ## run the whole test suite against real Redis, MinIO and Spark
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -32,6 +32,11 @@ test-fast: setup ## the suite without the slow marker
 
 demo: setup ## the whole pipeline: stack up, generate + ingest a catalog, train, serve
 	@$(PY) -m tools.demo
+
+ingest: ## ingest a catalog into the local stack: make ingest FILE=catalog.csv (a CSV, a folder of parts or s3://bucket/key; ARGS=--no-train)
+	@test -n "$(FILE)" || { echo "make ingest: name the catalog, e.g. make ingest FILE=path/to/catalog.csv (a CSV file, a folder of parts or s3://bucket/key)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory up
+	@eval "$$($(STACK) env)" && $(PY) -m services.ingest "$(FILE)" $(ARGS)
 
 bench-ingest: up ## benchmark ingest of a generated 1,160,000-row catalog (wall time, rows/s, peak memory, stages)
 	@$(PY) bench/ingest.py

@@ -45,3 +45,21 @@ def derived_id(*parts: str) -> str:
     their sha256, modulo 62)."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return digest[:DERIVED_ID_LENGTH].translate(_TO_BASE62).decode()
+
+
+# Derived track ids (a catalog without an id column): see docs/architecture.md, "Derived track ids".
+TRACK_ID_PREFIX = "track"
+_WHITESPACE = re.compile(r"[ \t\n\x0b\f\r]+")  # what \s matches in Java's regular expressions
+
+
+def normalized_text(value: str | None) -> str:
+    """A name as derived ids read it: lower case, each run of whitespace one space, none at the ends."""
+    return "" if value is None else _WHITESPACE.sub(" ", value.lower()).strip(" ")
+
+
+def derived_track_id(artist: str, name: str, *others: object) -> str:
+    """The derived id of a track: its normalized artist and name, then the other fields of the
+    recipe in its order (album normalized, year, duration in whole seconds; "" where a row has none)."""
+    fields = [normalized_text(artist), normalized_text(name)]
+    fields += ["" if value is None else normalized_text(value) if isinstance(value, str) else str(value) for value in others]
+    return derived_id(TRACK_ID_PREFIX, *fields)

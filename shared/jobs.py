@@ -22,10 +22,11 @@ from rq.job import Job, JobStatus
 
 from shared.errors import InvalidInput
 from shared.ids import ID_REGEX
-from shared.pointer import TRAINING_QUEUE, redis_errors
+from shared.pointer import INGEST_QUEUE, TRAINING_QUEUE, redis_errors
 from shared.schema import FEATURE_NAMES, json_integer, validate_feature_names
 
 TRAIN_JOB = "services.trainer.jobs.train"
+INGEST_JOB = "services.ingest.service.ingest_job"
 ACTIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 K_MIN, K_MAX = 2, 200
 
@@ -157,3 +158,45 @@ def enqueue_training(
 
 def _job_exists(connection: redis.Redis, job_id: str) -> bool:
     return bool(connection.exists(Job.key_for(job_id)))
+
+
+@dataclass(frozen=True)
+class IngestJobOptions:
+    """An ingest job's limits: as a training job's, on the ``ingest`` queue (``python -m services.ingest serve``).
+
+    A job whose worker died goes straight back on the queue (interval 0); it publishes its
+    dataset id at most once (:func:`services.ingest.service.ingest_job`).
+    """
+
+    job_timeout: int = 3600
+    retries: int = 2
+    result_ttl: int = 7 * 24 * 3600
+    failure_ttl: int = 30 * 24 * 3600
+    queue: str = INGEST_QUEUE
+
+
+def enqueue_ingest(
+    connection: redis.Redis,
+    source: str,
+    dataset_id: str,
+    *,
+    train: bool = True,
+    upload: str | None = None,
+    options: IngestJobOptions = IngestJobOptions(),
+    actor: str = "operator",
+) -> Job:
+    """Enqueue ``services.ingest.service.ingest_job``: ``source`` (an ``s3://`` URI) into the
+    dataset ``dataset_id``; ``upload`` is the key of an uploaded file the job removes if it fails for good."""
+    kwargs = {"source": source, "dataset_id": dataset_id, "train": train, "upload": upload}
+    with redis_errors(options.queue, "enqueue an ingest job on"):
+        return Queue(options.queue, connection=connection).enqueue(
+            INGEST_JOB,
+            kwargs=kwargs,
+            job_id=f"ingest-{uuid.uuid4().hex}",
+            job_timeout=options.job_timeout,
+            retry=Retry(max=options.retries, interval=0),
+            result_ttl=options.result_ttl,
+            failure_ttl=options.failure_ttl,
+            description=f"ingest {source} as {dataset_id}",
+            meta={"stage": "queued", "params": kwargs, "actor": actor},
+        )

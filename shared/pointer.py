@@ -21,6 +21,7 @@ from shared.manifest import utc_now
 log = logging.getLogger(__name__)
 
 TRAINING_QUEUE = "training"
+INGEST_QUEUE = "ingest"
 HISTORY_LIMIT = 1000
 
 

@@ -50,28 +50,21 @@ METADATA_COLUMNS: dict[str, str] = {
     "track_id": "string",
     "track_name": "string",
     "artist_name": "string",
-    "genre": "string",
+    "genre": "string",  # the first label
+    "genres": "list<string>",  # every label
     "popularity": "int",
     "year": "int",
     "key": "int",
     "mode": "int",
     "duration_ms": "long",
     "time_signature": "int",
+    "explicit": "bool",
 }
 
 # A track's record, as a model's catalog keeps it (besides its cluster and scaled features) and
 # the API returns it: the metadata, every genre label, and every audio feature in its original
 # units. A column the dataset lacks is null.
-TRACK_COLUMNS: dict[str, str] = {
-    "track_id": "string",
-    "track_name": "string",
-    "artist_name": "string",
-    "genre": "string",  # the first label
-    "genres": "list<string>",  # every label
-    **{name: kind for name, kind in METADATA_COLUMNS.items() if kind != "string"},
-    "explicit": "bool",
-    **{feature: "double" for feature in FEATURE_NAMES},
-}
+TRACK_COLUMNS: dict[str, str] = {**METADATA_COLUMNS, **{feature: "double" for feature in FEATURE_NAMES}}
 
 # Metadata a recommendation can be tuned by (target_, min_, max_), besides the audio features.
 TUNABLE_METADATA: tuple[str, ...] = ("popularity", "year", "duration_ms", "key", "mode", "time_signature")
@@ -85,6 +78,9 @@ METADATA_RANGES: dict[str, tuple[float | None, float | None]] = {
     "time_signature": (0, 7),
     "year": (1900, 2100),
 }
+
+# Longest text a name column keeps; a longer cell is nulled (``too_long:<column>``).
+TEXT_MAX_LENGTH = 1_000
 
 # Columns of a cleaned dataset, in order: metadata then features (all features are doubles).
 DATASET_COLUMNS: tuple[str, ...] = tuple(METADATA_COLUMNS) + FEATURE_NAMES

@@ -55,18 +55,51 @@ class MusicrecSettings(BaseSettings):
 
 SettingsT = TypeVar("SettingsT", bound=MusicrecSettings)
 
+HOW_TO_SET = "set it in the environment (.env.example lists every variable; for the local stack: make up, then " \
+    'eval "$(.venv/bin/python -m tools.stack env)")'
+
+
+def variable_name(cls: type[MusicrecSettings], field: str) -> str:
+    """The environment variable that sets ``field`` (its first alias where it has any)."""
+    info = cls.model_fields.get(field)
+    alias = getattr(info, "validation_alias", None) if info else None
+    choices = getattr(alias, "choices", None)
+    if choices:
+        return str(choices[-1])
+    if isinstance(alias, str):
+        return alias
+    return f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+
+
+def settings_problems(cls: type[MusicrecSettings], exc: ValidationError) -> list[str]:
+    """One line per problem: the variable, what is wrong with it and how to set it (never its value)."""
+    lines = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        if not location:
+            lines.append(error.get("msg", "invalid").removeprefix("Value error, "))
+            continue
+        name = variable_name(cls, location[0])
+        if error.get("type") == "missing":
+            lines.append(f"{name} is not set; {HOW_TO_SET}")
+        else:
+            lines.append(f"{name} is invalid: {error.get('msg', 'invalid')}")
+    return lines
+
 
 def entry_point_settings(cls: type[SettingsT], program: str) -> SettingsT:
     """Read an entry point's settings and configure its logging (see :func:`shared.logging.configure_logging`).
 
-    Invalid settings end the program with one message naming each bad variable, exit code 2.
+    Invalid settings end the program with one line per bad variable, naming it and how to set
+    it (:func:`settings_problems`), exit code 2.
     """
     from shared.logging import configure_logging
 
     try:
         settings = cls()
     except ValidationError as exc:
-        print(f"{program}: invalid settings:\n{exc}", file=sys.stderr)
+        for line in settings_problems(cls, exc):
+            print(f"{program}: invalid settings: {line}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     return settings

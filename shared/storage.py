@@ -12,7 +12,7 @@ import json
 import logging
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 from urllib.parse import urlparse
 
 import urllib3
@@ -132,6 +132,11 @@ class ObjectStore:
             return json.loads(data)
         except ValueError as exc:
             raise StorageError(f"{self.uri(key)} is not valid JSON: {exc}", details={"object": self.uri(key)}) from exc
+
+    def put_stream(self, key: str, stream: BinaryIO, length: int, content_type: str = "application/octet-stream") -> None:
+        """Write ``length`` bytes read from ``stream`` (a multipart upload: one part in memory at a time)."""
+        with _s3_errors(self.bucket, key, "write"):
+            self.client.put_object(self.bucket, key, stream, length, content_type=content_type)
 
     def upload_file(self, key: str, path: str | Path, content_type: str = "application/octet-stream") -> None:
         with _s3_errors(self.bucket, key, "upload"):

@@ -60,7 +60,7 @@ def test_redis_keeps_an_append_only_file(compose: dict) -> None:
 
 
 def test_long_running_services_have_healthchecks_and_restart_policies(compose: dict) -> None:
-    one_shot = {"create-bucket", "ingest"}
+    one_shot = {"create-bucket"}
     for name, service in compose["services"].items():
         if name in one_shot:
             assert service.get("restart") == "no", name

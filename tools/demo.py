@@ -1,11 +1,11 @@
 """`make demo`: the whole pipeline on a generated catalog, then what to try next.
 
-Starts Redis, MinIO, the worker and the API (reusing what already runs), generates a demo
-catalog, ingests it (which enqueues the first training job), waits until the API serves
-the model, and prints its clusters, three example recommendations, ready-to-paste
-commands and, last, the dashboard's URL. Each step prints one line with its progress and
-time; the output of the tools it runs (catalog generation, Spark's ingest) goes to
-``.local/logs/demo.log``, and its end is shown when a step fails.
+Starts Redis, MinIO, the worker, the ingest worker and the API (reusing what already runs),
+generates a demo catalog, uploads it to ``POST /v1/datasets`` and follows its ingest job (which
+enqueues the first training job), waits until the API serves the model, and prints its clusters,
+three example recommendations, ready-to-paste commands and, last, the dashboard's URL. Each step
+prints one line with its progress and time; the output of the tools it runs (catalog generation)
+goes to ``.local/logs/demo.log``, and its end is shown when a step fails.
 """
 
 from __future__ import annotations
@@ -97,6 +97,25 @@ def wait_for_model(api: httpx.Client, timeout: float, step: Step) -> dict[str, A
     raise DemoError(f"no model was served within {timeout:.0f}s; see .local/logs/worker.log and .local/logs/api.log")
 
 
+def ingest_upload(api: httpx.Client, token: str, catalog: Path, timeout: float, step: Step) -> dict[str, Any]:
+    """Upload ``catalog`` (streamed from disk) and wait for its ingest job; returns the job's result."""
+    auth = {"Authorization": f"Bearer {token}"}
+    with catalog.open("rb") as handle:
+        response = api.post("/v1/datasets", files={"file": (catalog.name, handle, "text/csv")}, headers=auth, timeout=300)
+    if response.status_code != 202:
+        raise DemoError(f"POST /v1/datasets answered {response.status_code}: {response.text[:500]}")
+    url, deadline = response.json()["url"], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = api.get(url, headers=auth).json()
+        step.progress(str(state["stage"]))
+        if state["status"] == "finished":
+            return state["result"]
+        if state["status"] == "failed":
+            raise DemoError(f"the ingest job failed: {state['error']} (see .local/logs/ingest.log)")
+        time.sleep(1)
+    raise DemoError(f"the ingest job did not finish within {timeout:.0f}s; see .local/logs/ingest.log")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=int(os.environ.get("MUSICREC_DEMO_ROWS", "50000")))
@@ -110,11 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     log = stack.home / "logs" / "demo.log"
     current: Step | None = None
     try:
-        current = Step(1, "starting Redis, MinIO, the worker and the API")
+        current = Step(1, "starting Redis, MinIO, the worker, the ingest worker and the API")
         started = io.StringIO()
         try:
             with contextlib.redirect_stdout(started):
-                stack.up(["redis", "minio", "worker", "api"])
+                stack.up(["redis", "minio", "worker", "ingest", "api"])
         except StackError:
             current.interrupt()
             print(started.getvalue(), end="", flush=True)
@@ -137,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
                 run([sys.executable, "-m", "democatalog.generate", "--rows", str(args.rows), "--seed",
                      str(args.seed), "--out", str(catalog)], env, "generating the catalog", log, current)  # fmt: skip
                 current.done(str(catalog))
-            current = Step(3, "ingesting it with Spark (this enqueues the first training job)")
-            run([sys.executable, "-m", "services.ingest", str(catalog)], env, "ingest", log, current)
-            current.done(ingested(api))
+            current = Step(3, "uploading it to POST /v1/datasets; the ingest worker runs it with Spark (and enqueues training)")
+            result = ingest_upload(api, token, catalog, args.timeout, current)
+            current.done(f"dataset {result['dataset_id']}: {result['rows_kept']:,} of {result['rows_read']:,} rows kept, "
+                         f"{result['rows_rejected']:,} rejected, {result['duplicates']:,} duplicates")  # fmt: skip
 
         current = Step(4, "waiting for the first model to be trained, published and served")
         ready_body = wait_for_model(api, args.timeout, current)
@@ -154,16 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{RED}demo: {exc}{RESET}", file=sys.stderr)
         return 1
     return 0
-
-
-def ingested(api: httpx.Client) -> str:
-    """What the newest dataset holds, in a few words."""
-    datasets = api.get("/v1/datasets").json().get("datasets") or []
-    if not datasets:
-        return "no dataset listed"
-    d = datasets[-1]
-    return (f"dataset {d['dataset_id']}: {d['rows_kept']:,} of {d['rows_read']:,} rows kept, "
-            f"{d['rows_rejected']:,} rejected, {d['duplicates']:,} duplicates")  # fmt: skip
 
 
 def show_segments(clusters: list[dict[str, Any]]) -> None:

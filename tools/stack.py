@@ -263,6 +263,10 @@ class LocalStack:
                 "worker", [python, "-m", "services.worker"], 0,
                 lambda: True, logs / "worker.log", app_env,
             ),  # fmt: skip
+            "ingest": lambda: Process(
+                "ingest", [python, "-m", "services.ingest", "serve"], 0,
+                lambda: True, logs / "ingest.log", app_env,
+            ),  # fmt: skip
             "api": lambda: Process(
                 "api", [python, "-m", "services.api"], int(c["MUSICREC_API_PORT"]),
                 lambda: http_ok(f"http://127.0.0.1:{c['MUSICREC_API_PORT']}/healthz"), logs / "api.log", app_env,

@@ -21,6 +21,7 @@ from services.api.metrics import ApiMetrics
 from services.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from services.api.reloader import ModelReloader
 from services.api.routes import ROUTERS
+from services.api.routes.datasets import UPLOAD_PATH
 from services.api.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes, path_limits={UPLOAD_PATH: settings.upload_max_bytes}
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, access_log=settings.access_log)  # outermost
 
     @app.get("/", include_in_schema=False)

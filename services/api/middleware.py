@@ -7,6 +7,7 @@
   to the log only, with the request id).
 - :class:`BodySizeLimitMiddleware`: refuses a request body over the limit with 413, from its
   ``Content-Length`` before anything is read, or as soon as a body without one grows past it.
+  A path may have a limit of its own (catalog uploads).
 """
 
 from __future__ import annotations
@@ -99,12 +100,13 @@ class RequestContextMiddleware(HttpMiddleware):
 
 
 class BodySizeLimitMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, path_limits: dict[str, int] | None = None) -> None:
         super().__init__(app)
         self.limit = max_body_bytes
+        self.path_limits = path_limits or {}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.limit
+        limit = self.path_limits.get(scope["path"], self.limit)
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             message = f"the request body ({int(length)} bytes) is larger than the limit of {limit} bytes"

@@ -222,6 +222,13 @@ class TrainingJobCreated(BaseModel):
     dataset_id: str
 
 
+class IngestJobCreated(BaseModel):
+    job_id: str
+    url: str
+    dataset_id: str = Field(description="the id the dataset will have once published")
+    source: str = Field(description="what the job ingests: the upload under uploads/, or the s3:// URI given")
+
+
 class TrainingJobState(BaseModel):
     job_id: str
     status: str = Field(description="RQ's status: queued, started, finished, failed, scheduled, ...")

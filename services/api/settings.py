@@ -25,6 +25,9 @@ class ApiSettings(MusicrecSettings):
 
     # Request bodies larger than this are refused with 413.
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # A catalog uploaded to POST /v1/datasets may be this large (413 beyond it); it is spooled to
+    # a temporary file (in memory up to 1 MiB), then streamed to the bucket under uploads/.
+    upload_max_bytes: int = Field(1024**3, ge=1024)
     # One INFO line per request (method, path, status, duration, request id).
     access_log: bool = True
     # The nearest-neighbour index over the catalog: the compiled k-d tree ("kdtree"), or

@@ -29,3 +29,11 @@ class IngestSettings(MusicrecSettings):
     spark_shuffle_partitions: int = 4
     # Enqueue a training job for each new dataset (the CLI's --no-train switches it off).
     train_after_ingest: bool = True
+    # `serve` (services/ingest/service.py): a running job is heartbeaten this often; a job whose
+    # heartbeat is this much later is taken for abandoned (its worker died) and queued again.
+    ingest_heartbeat_seconds: int = Field(10, ge=1)
+    ingest_heartbeat_grace: int = Field(15, ge=1)
+    # How often an idle `serve` worker cleans the queue's registries (finding abandoned jobs),
+    # and how long its own registration lives without a heartbeat.
+    ingest_maintenance_interval: int = Field(10, ge=1)
+    ingest_worker_ttl: int = Field(25, ge=16)

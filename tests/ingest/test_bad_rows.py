@@ -1,4 +1,5 @@
-"""Every kind of bad row gets exactly its reason and its line; tricky good rows survive intact."""
+"""Every kind of bad row gets exactly its reason and its line; tricky good rows survive intact,
+and bad metadata is nulled with its reason counted, never rejecting its row."""
 
 from __future__ import annotations
 
@@ -28,10 +29,10 @@ ROWS: list[tuple[str, str | None]] = [
     (row_1m("t09", features=features_with(energy="1.5")), "out_of_range:energy"),
     (row_1m("t10") + ",surplus", "malformed_row"),
     ("E,Short,t11,50", "malformed_row"),
-    (row_1m("t12", popularity="lots"), "not_a_number:popularity"),
-    (row_1m("t13", features=features_with(key="4.5")), "not_an_integer:key"),
-    (row_1m("t14", features=features_with(key="12")), "out_of_range:key"),
-    (row_1m("t15", features=features_with(mode="2")), "out_of_range:mode"),
+    (row_1m("t12", popularity="lots"), None),  # bad metadata is nulled: the row stays
+    (row_1m("t13", features=features_with(key="4.5")), None),
+    (row_1m("t14", features=features_with(key="12")), None),
+    (row_1m("t15", features=features_with(mode="2")), None),
     (row_1m("t16", features=features_with(tempo="fast", energy="")), "missing_feature:energy"),  # the first problem wins
     (row_1m("t01", artist="Artist A2", popularity="70"), None),  # repeats t01, more popular: kept instead
     (row_1m("t20", artist="First"), None),
@@ -78,6 +79,9 @@ def test_each_bad_row_is_rejected_with_its_reason_and_line(
     good = sum(1 for text, reason in rows if reason is None and text.strip())
     assert result.counts == {"rows_read": good + len(expected), "rows_kept": good - 2, "rows_rejected": len(expected), "duplicates": 2}
     assert sum(result.manifest["rejected_by_reason"].values()) == len(expected)
+    assert result.manifest["nulled_by_reason"] == {
+        "not_a_number:popularity": 1, "not_an_integer:key": 1, "out_of_range:key": 1, "out_of_range:mode": 1
+    }  # fmt: skip
 
     by_id = {r["track_id"]: r for r in tracks(store, result.dataset_id).to_pylist()}
     assert by_id["t01"]["artist_name"] == "Artist A2" and by_id["t01"]["popularity"] == 70
@@ -87,6 +91,8 @@ def test_each_bad_row_is_rejected_with_its_reason_and_line(
     assert by_id["t24"]["track_name"] == 'He said "hi"' and by_id["t24"]["artist_name"] == "G"  # quoted text is trimmed too
     assert by_id["t26"]["popularity"] is None and by_id["t26"]["year"] is None and by_id["t26"]["duration_ms"] is None
     assert by_id["t27"]["track_name"] == "Last Row" and by_id["t27"]["tempo"] == 120.0
+    assert by_id["t12"]["popularity"] is None and by_id["t13"]["key"] is None and by_id["t15"]["mode"] is None
+    assert by_id["t14"]["key"] is None and by_id["t14"]["energy"] == 0.6
     if newline == "\r\n":
         assert by_id["t02"]["track_name"].replace("\r", "") == "Two\nLines"
 

@@ -53,3 +53,16 @@ def test_the_cli_fails_with_one_line_and_publishes_nothing(env: dict[str, str], 
     assert done.stderr.strip().splitlines()[-1] == f"ingest failed: {tmp_path / 'absent.csv'} does not exist"
     assert "dataset " not in done.stdout
     assert store.list("datasets/") == [] and ModelPointer(redis_client).latest_dataset() is None
+
+
+def test_a_missing_setting_is_one_line_naming_the_variable_and_how_to_set_it(env: dict[str, str], tmp_path: Path) -> None:
+    environment = {k: v for k, v in {**os.environ, **env}.items() if k != "MUSICREC_S3_SECRET_KEY"}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.ingest", str(tmp_path / "catalog.csv")], env=environment, cwd=ROOT,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "ingest: invalid settings: MUSICREC_S3_SECRET_KEY is not set; set it in the environment (.env.example lists "
+        'every variable; for the local stack: make up, then eval "$(.venv/bin/python -m tools.stack env)")'
+    ]

@@ -17,7 +17,7 @@ def header_of(name: str) -> list[str]:
 def test_the_spotify_1m_sample_maps_by_its_own_names() -> None:
     layout = map_header(header_of("spotify_1m_sample_2000.csv"))
     assert layout.name == "spotify-1m"
-    assert layout.column_map() == {c: c for c in DATASET_COLUMNS}
+    assert layout.column_map() == {c: c for c in DATASET_COLUMNS if c not in ("genres", "explicit")}  # genres come from genre
     assert not layout.year_from_date and layout.dropped == ()
 
 
@@ -74,3 +74,10 @@ def test_repeated_empty_and_reserved_header_cells_get_unique_names_for_the_rejec
     assert layout.raw_names[:5] == ("track_id", "genre", "genre_2", "column_4", "input_reason")
     assert layout.sources["genre"] == 1
     assert len(set(layout.raw_names)) == len(layout.raw_names)
+
+
+def test_a_header_with_artist_and_name_but_no_id_derives_ids_and_finds_an_album() -> None:
+    layout = map_header(["Artist", "Song", "Album", "year", "Explicit", "time signature", *FEATURE_NAMES])
+    assert layout.derives_ids and "track_id" not in layout.sources
+    assert layout.album == 2 and layout.sources["explicit"] == 4 and layout.sources["time_signature"] == 5
+    assert not map_header(["id", *FEATURE_NAMES]).derives_ids

@@ -29,6 +29,8 @@ EXPECTED_TYPES = {
     **{c: pa.string() for c in ("track_id", "track_name", "artist_name", "genre")},
     **{c: pa.int32() for c in ("popularity", "year", "key", "mode", "time_signature")},
     "duration_ms": pa.int64(),
+    "genres": pa.list_(pa.field("element", pa.string(), nullable=False)),  # no label is null
+    "explicit": pa.bool_(),
     **{f: pa.float64() for f in FEATURES},
 }
 

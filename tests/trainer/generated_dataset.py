@@ -1,6 +1,6 @@
 """Published datasets for trainer tests, written directly in the dataset format.
 
-Parquet parts with the columns and types of ``shared.schema.DATASET_COLUMNS`` plus a
+Parquet parts with the scalar columns of ``shared.schema.DATASET_COLUMNS`` plus a
 dataset manifest, as ingest publishes them. With ``structure="genres"`` each of six genres
 has its own, well-separated feature profile (so clusters and genre precision mean
 something); with ``structure="noise"`` every feature is uniform over its range (nothing to
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from shared.datasets import dataset_prefix
 from shared.ids import new_id
 from shared.manifest import file_entry, write_manifest
-from shared.schema import DATASET_COLUMNS, FEATURES, METADATA_COLUMNS
+from shared.schema import FEATURES, METADATA_COLUMNS
 from shared.storage import ObjectStore
 
 # genre -> mean of each feature (0-1 features, loudness in dB, tempo in BPM)
@@ -74,10 +74,11 @@ def generated_table(rows: int, seed: int = 0, structure: str = "genres", genres:
             means = np.array([GENRES[n][name] for n in names])[genre]
             values = rng.normal(means, SPREAD.get(name, 0.07))
         columns[name] = np.clip(values, spec.minimum, spec.maximum)
+    # The scalar metadata columns (a dataset without the genres list and explicit, as older ones are).
     schema = pa.schema(
-        [(c, ARROW_TYPES[t]) for c, t in METADATA_COLUMNS.items()] + [(f, pa.float64()) for f in FEATURES]
+        [(c, ARROW_TYPES[t]) for c, t in METADATA_COLUMNS.items() if t in ARROW_TYPES] + [(f, pa.float64()) for f in FEATURES]
     )
-    table = pa.table({c: pa.array(columns[c], schema.field(c).type) for c in DATASET_COLUMNS}, schema=schema)
+    table = pa.table({c: pa.array(columns[c], schema.field(c).type) for c in schema.names}, schema=schema)
     if genre_lists:
         table = table.append_column("genres", pa.array([[g, "music"] for g in columns["genre"]], pa.list_(pa.string())))
     return table

@@ -1,7 +1,7 @@
 """One router per resource."""
 
 from services.api.routes import (
-    audio_features, clusters, datasets, health, models, recommendations, search, spotify, tracks, training_jobs,
+    audio_features, clusters, datasets, health, ingest_jobs, models, recommendations, search, spotify, tracks, training_jobs,
 )  # fmt: skip
 
 ROUTERS = (
@@ -14,5 +14,6 @@ ROUTERS = (
     models.router,
     datasets.router,
     training_jobs.router,
+    ingest_jobs.router,
     health.router,
 )

@@ -12,7 +12,7 @@ from rq.results import Result
 from shared.datasets import newest_dataset_id, read_dataset_manifest
 from shared.ids import ID_REGEX
 from shared.jobs import TrainingParameters, enqueue_training
-from shared.pointer import redis_errors
+from shared.pointer import TRAINING_QUEUE, redis_errors
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, GatewayDep
 from services.api.errors import ApiError
 from services.api.schemas import NOT_JSON, SERVICES_AWAY, TrainingJobCreated, TrainingJobState, error_responses
@@ -63,12 +63,18 @@ def _error_line(result: Result | None) -> str | None:
 )
 def training_job(job_id: Annotated[str, Path(pattern=ID_REGEX)], gateway: GatewayDep) -> dict[str, Any]:
     """Status (RQ's words), stage, times, result (once finished) and error (once failed)."""
+    return job_state(gateway, job_id, "training", TRAINING_QUEUE)
+
+
+def job_state(gateway, job_id: str, kind: str, queue: str) -> dict[str, Any]:
+    """The state of the RQ job ``job_id`` of ``queue``; 404 naming the ``kind`` of job otherwise."""
     with redis_errors(f"rq:job:{job_id}", "read"):
         try:
             job = Job.fetch(job_id, connection=gateway.redis)
-        except NoSuchJobError as exc:
-            raise ApiError(404, "job_not_found", f"training job {job_id!r} does not exist or has expired",
-                           {"job_id": job_id}) from exc  # fmt: skip
+        except NoSuchJobError:
+            job = None
+        if job is None or job.origin != queue:
+            raise ApiError(404, "job_not_found", f"{kind} job {job_id!r} does not exist or has expired", {"job_id": job_id})
         latest = job.latest_result()
         status = job.get_status(refresh=False)
     returned = latest.return_value if latest is not None and latest.type == Result.Type.SUCCESSFUL else None

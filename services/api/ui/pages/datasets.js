@@ -7,7 +7,8 @@ import { el, errorBox, facts, int, pagedTable, panel, pct, when } from "../dom.j
 function details(dataset) {
   const reasons = Object.entries(dataset.rejected_by_reason || {}).sort((a, b) => b[1] - a[1]);
   const source = dataset.source || {};
-  const nulled = dataset.nulled || dataset.nulled_by_column;
+  const nulled = dataset.nulled_by_reason;
+  const parts = Array.isArray(dataset.parts) ? dataset.parts : [];
   return panel(`Dataset ${dataset.dataset_id}`,
     facts([
       ["created", when(dataset.created_at)],
@@ -18,9 +19,25 @@ function details(dataset) {
       nulled ? ["values nulled", typeof nulled === "object" ? Object.entries(nulled).map(([k, v]) => `${k} ${int(v)}`).join(", ") : int(nulled)] : null,
       ["source", el("span", { class: "mono" }, source.uri || source.name || "–")],
       ["parts", source.parts != null ? int(source.parts) : "–"],
+      ["track ids", dataset.track_id_source || "column"],
       ["bytes", int(source.bytes)],
       ["sha256", el("span", { class: "mono" }, source.sha256 || "–")],
     ]),
+    parts.length > 1
+      ? pagedTable({
+        caption: "each part of the source",
+        rows: parts,
+        columns: [
+          { head: "part", cell: (p) => el("span", { class: "mono" }, p.name) },
+          { head: "layout", cell: (p) => p.layout || "–" },
+          { head: "read", num: true, cell: (p) => int(p.rows_read) },
+          { head: "kept", num: true, cell: (p) => int(p.rows_kept) },
+          { head: "rejected", num: true, cell: (p) => int(p.rows_rejected) },
+          { head: "duplicates", num: true, cell: (p) => int(p.duplicates) },
+          { head: "rows with a value nulled", num: true, cell: (p) => int(p.rows_nulled) },
+        ],
+      })
+      : null,
     el("h3", {}, "Rejected rows by reason"),
     reasons.length
       ? barChart({ label: `rows of ${dataset.dataset_id} rejected, by reason`, labelWidth: 250,

@@ -1,0 +1,203 @@
+"""Ingest as a service: ``python -m services.ingest serve``, an RQ worker on the ``ingest`` queue.
+
+The worker runs each job in its own process (RQ's ``SimpleWorker``), so the Spark session it
+starts once stays warm from one job to the next: a job pays for reading and writing its
+catalog, not for starting a JVM. While a job runs, a thread heartbeats it every
+``MUSICREC_INGEST_HEARTBEAT_SECONDS``; a worker that dies stops heartbeating, and once
+``MUSICREC_INGEST_HEARTBEAT_GRACE`` more seconds have passed the next worker's maintenance
+pass puts the job back on the queue (``shared.jobs.IngestJobOptions``: retried at once).
+
+A job is ``ingest_job(source, dataset_id, train, upload)``: the dataset id is chosen when the
+job is enqueued, so a retried job publishes that one dataset at most once. Finding the
+dataset already published (its manifest written before the worker died), it only points
+``latest`` at it and enqueues its training; finding files without a manifest (an attempt cut
+short), it removes them and starts again. A bad file fails for good (no retry) and its upload is
+removed; other failures (MinIO or Redis away) are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from rq import SimpleWorker, get_current_job
+from rq.job import Job
+from rq.worker import WorkerStatus
+
+from services.ingest.settings import IngestSettings
+from services.worker.worker import TrainingJob, die_with_the_worker
+from shared.datasets import dataset_prefix, read_dataset_manifest
+from shared.errors import ConfigError, DatasetNotFound, IngestError, InvalidInput, MusicrecError
+from shared.manifest import manifest_key
+from shared.pointer import INGEST_QUEUE, connect
+from shared.stages import StageEvent
+from shared.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+# The session `serve` started: every job of this process runs in it.
+_session: dict[str, Any] = {}
+
+# Failures no retry can cure: the file, the arguments or the settings are wrong.
+PERMANENT_ERRORS = (IngestError, InvalidInput, ConfigError)
+COUNTS = ("rows_read", "rows_kept", "rows_rejected", "duplicates")
+
+
+class JobStages:
+    """Writes each stage to the running job's meta as it starts."""
+
+    def __init__(self, job: Job | None) -> None:
+        self.job = job
+
+    def __call__(self, event: StageEvent) -> None:
+        if not event.done:
+            self.stage(event.stage)
+
+    def stage(self, stage: str) -> None:
+        log.info("ingest stage", extra={"stage": stage, "job_id": self.job.id if self.job else None})
+        if self.job is not None:
+            self.job.meta["stage"] = stage
+            self.job.save_meta()
+
+    def failed(self, exc: BaseException, permanent: bool) -> None:
+        if self.job is None:
+            return
+        code = exc.code if isinstance(exc, MusicrecError) else type(exc).__name__
+        message = exc.message if isinstance(exc, MusicrecError) else str(exc)
+        self.job.meta["error"] = {"code": code, "message": message, "retry": not permanent and bool(self.job.retries_left)}
+        try:
+            self.job.save_meta()
+        except Exception as save_error:  # Redis may be the thing that failed
+            log.warning("could not record the error on the job", extra={"error": str(save_error)})
+
+
+def summary(manifest: dict[str, Any], training_job_id: str | None, resumed: bool = False) -> dict[str, Any]:
+    """A job's result: the dataset, its counts and reasons (the manifest has the rest)."""
+    return {
+        "dataset_id": manifest["dataset_id"],
+        **{key: manifest[key] for key in COUNTS},
+        "rejected_by_reason": manifest["rejected_by_reason"],
+        "nulled_by_reason": manifest.get("nulled_by_reason", {}),
+        "track_id_source": manifest.get("track_id_source", "column"),
+        "source": manifest["source"]["uri"],
+        "seconds": manifest["timings"]["total"],
+        "training_job_id": training_job_id,
+        "resumed": resumed,
+    }
+
+
+def _published(store: ObjectStore, dataset_id: str) -> dict[str, Any] | None:
+    try:
+        return read_dataset_manifest(store, dataset_id)
+    except DatasetNotFound:
+        return None
+
+
+def ingest_job(source: str, dataset_id: str, train: bool = True, upload: str | None = None) -> dict[str, Any]:
+    """Ingest ``source`` into ``dataset_id`` (see the module docstring)."""
+    from services.ingest.job import announce, ingest
+
+    job = get_current_job()
+    stages = JobStages(job)
+    settings = None
+    try:
+        try:
+            settings = IngestSettings()
+        except ValueError as exc:
+            raise ConfigError(f"the ingest worker's settings are invalid: {exc}") from exc
+        store = ObjectStore.from_settings(settings)
+        published = _published(store, dataset_id)
+        if published is not None:  # an earlier attempt published it, then its worker died
+            stages.stage("announce")
+            training = announce(connect(settings.redis_url), dataset_id, train)
+            stages.stage("done")
+            return summary(published, training, resumed=True)
+        leftover = store.list(dataset_prefix(dataset_id) + "/")
+        if leftover and manifest_key(dataset_prefix(dataset_id)) not in leftover:
+            log.warning("removing what an interrupted attempt wrote", extra={"dataset_id": dataset_id, "objects": len(leftover)})
+            store.delete_prefix(dataset_prefix(dataset_id) + "/")
+        result = ingest(settings, source, dataset_id, train=train, progress=stages, spark=_session.get("spark"))
+    except PERMANENT_ERRORS as exc:
+        log.error("ingest refused", extra={"error": exc.message, "code": exc.code, "source": source})
+        stages.failed(exc, permanent=True)
+        if upload and settings is not None:
+            ObjectStore.from_settings(settings).delete_prefix(upload)
+        raise
+    except Exception as exc:
+        stages.failed(exc, permanent=False)
+        raise
+    stages.stage("done")
+    return summary(result.manifest, result.training_job_id)
+
+
+class IngestWorker(SimpleWorker):
+    """RQ's worker that runs jobs in its own process (the Spark session stays), heartbeating them."""
+
+    job_class = TrainingJob  # a job that recorded a permanent failure is not retried
+    heartbeat_grace = 15
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        return int(self.job_monitoring_interval) + self.heartbeat_grace
+
+    def execute_job(self, job: Job, queue) -> None:
+        self.beat_lock = threading.Lock()
+        self.beating = threading.Event()
+        self.prepare_execution(job)
+        beat = threading.Thread(target=self.heartbeats, args=(job,), name="ingest-heartbeat", daemon=True)
+        beat.start()
+        try:
+            self.perform_job(job, queue)
+        finally:
+            self.stop_heartbeats()
+            beat.join()
+        self.set_state(WorkerStatus.IDLE)
+
+    def heartbeats(self, job: Job) -> None:
+        while not self.beating.wait(self.job_monitoring_interval):
+            with self.beat_lock:
+                if self.beating.is_set():
+                    return
+                try:
+                    self.maintain_heartbeats(job)
+                except Exception as exc:  # Redis away for a moment: the next beat tries again
+                    log.warning("could not heartbeat the ingest job", extra={"job_id": job.id, "error": str(exc)})
+
+    def stop_heartbeats(self) -> None:
+        """No heartbeat after this returns (one would put a finished job back in the started registry)."""
+        with self.beat_lock:
+            self.beating.set()
+
+    def handle_job_success(self, job, queue, started_job_registry) -> None:
+        self.stop_heartbeats()
+        super().handle_job_success(job, queue, started_job_registry)
+
+    def handle_job_failure(self, job, queue, *args, **kwargs) -> None:
+        self.stop_heartbeats()
+        super().handle_job_failure(job, queue, *args, **kwargs)
+
+
+def serve(settings: IngestSettings, burst: bool = False) -> int:
+    """Start Spark, then work the ``ingest`` queue until stopped (or, ``burst``, until it is empty)."""
+    from services.ingest.spark import spark_session
+
+    connection = connect(settings.redis_url)
+    try:
+        connection.ping()
+    except Exception as exc:
+        log.error("cannot reach Redis; is MUSICREC_REDIS_URL right?", extra={"error": str(exc)})
+        return 1
+    die_with_the_worker()  # what RQ forks dies with the worker; the JVM ends when its stdin closes
+    _session["spark"] = spark_session(settings)
+    log.info("spark session warm; waiting for ingest jobs", extra={"queue": INGEST_QUEUE})
+    worker = IngestWorker(
+        [INGEST_QUEUE],
+        connection=connection,
+        job_monitoring_interval=settings.ingest_heartbeat_seconds,
+        maintenance_interval=settings.ingest_maintenance_interval,
+        worker_ttl=settings.ingest_worker_ttl,
+        job_class=TrainingJob,
+    )
+    worker.heartbeat_grace = settings.ingest_heartbeat_grace
+    worker.work(burst=burst, with_scheduler=False, logging_level=settings.log_level.upper())
+    return 0
