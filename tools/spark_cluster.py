@@ -77,7 +77,7 @@ class SparkCluster:
                               self.home / "master.log", self._env("master"))  # fmt: skip
         self.master.start(timeout)
         try:
-            with ThreadPoolExecutor(self.workers) as pool:  # the JVMs start side by side
+            with ThreadPoolExecutor(max(1, self.workers)) as pool:  # the JVMs start side by side
                 list(pool.map(lambda _: self.add_worker(timeout), range(self.workers)))
         except BaseException:
             self.stop()
