@@ -72,7 +72,7 @@ def test_the_cluster_makes_the_dataset_local_mode_makes(
     cluster: SparkCluster, env: dict[str, str], store: ObjectStore, tmp_path: Path
 ) -> None:
     source = tmp_path / "catalog.csv"
-    expected = write_catalog(source, 20_000, seed=5)
+    expected = write_catalog(source, 5_000, seed=5)
     local = run(env, "local[2]", str(source), "--dataset-id", "local-mode")
     assert local.returncode == 0, local.stderr[-3000:]
     done = run(env, cluster.url, str(source), "--dataset-id", "on-cluster")
@@ -83,7 +83,7 @@ def test_the_cluster_makes_the_dataset_local_mode_makes(
     on_cluster, in_local = manifest(store, "on-cluster"), manifest(store, "local-mode")
     assert {k: on_cluster[k] for k in COUNTS} == {k: in_local[k] for k in COUNTS}
     assert on_cluster["rejected_by_reason"] == expected["rejected_by_reason"] and on_cluster["duplicates"] == expected["duplicates"]
-    assert on_cluster["rows_read"] == 20_000
+    assert on_cluster["rows_read"] == 5_000
     assert by_id(tracks(store, "on-cluster")) == by_id(tracks(store, "local-mode"))  # the same rows and ids, value for value
     assert rejects(store, "on-cluster") == rejects(store, "local-mode")
 
@@ -130,7 +130,7 @@ def test_a_worker_lost_during_the_job_completes_it_or_publishes_nothing(
 ) -> None:
     """Last in this module: the cluster has one worker left afterwards."""
     source = tmp_path / "catalog.csv"
-    expected = write_catalog(source, 300_000, seed=8)
+    expected = write_catalog(source, 100_000, seed=8)
     argv, environment = cli(env, cluster.url, str(source), "--dataset-id", "worker-lost")
     out = tmp_path / "cli.out"
     with open(out, "w") as stdout:
@@ -146,7 +146,7 @@ def test_a_worker_lost_during_the_job_completes_it_or_publishes_nothing(
     pointer = ModelPointer(redis_client)
     if process.returncode == 0:
         document = manifest(store, "worker-lost")
-        assert document["rows_read"] == 300_000 and document["rejected_by_reason"] == expected["rejected_by_reason"]
+        assert document["rows_read"] == 100_000 and document["rejected_by_reason"] == expected["rejected_by_reason"]
         assert document["duplicates"] == expected["duplicates"] and pointer.latest_dataset() == "worker-lost"
         assert tracks(store, "worker-lost").num_rows == document["rows_kept"]
         print("the job completed on the remaining worker")
