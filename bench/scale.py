@@ -8,8 +8,10 @@ and a Redis database of their own), one run each of:
   - the bundle's size in MinIO;
   - the API: ``python -m services.api`` started on that bundle, seconds until ``/readyz`` is 200
     (bundle download, verification, index) and its resident memory then;
-  - POST /v1/recommendations with ``wrk`` (varied queries near catalog tracks): p50 and p99.
-Then a table, and for each figure the exponent b of a least-squares fit figure ~ a * rows^b
+  - POST /v1/recommendations with ``wrk`` (varied queries near catalog tracks): p50 and p99;
+  - the catalog sharded by cluster, simulated on the bundle (scipy's cKDTree): a query searched
+    in the clusters of its p nearest centroids only, its recall@10 against the exact answer.
+Then a table (after each size), and for each figure the exponent b of a least-squares fit figure ~ a * rows^b
 (1: linear; 0: flat). Last, the 1,160,000-row ingest on a Spark standalone cluster (a master and
 two workers from the pyspark distribution, ``tools/spark_cluster.py``) next to local mode's from
 the table: no target; two workers on a 2-core machine measure correctness, not speed.
@@ -36,6 +38,7 @@ from api import query_script, rss_mb, serve, stop, wrk  # noqa: E402
 from ingest import run_measured  # noqa: E402
 
 from democatalog.generate import write_catalog  # noqa: E402
+from shared.bundle import load_bundle  # noqa: E402
 from shared.datasets import load_table, read_dataset_manifest  # noqa: E402
 from shared.pointer import ModelPointer, connect  # noqa: E402
 from shared.schema import FEATURE_NAMES  # noqa: E402
@@ -89,6 +92,39 @@ def serve_and_load(store: ObjectStore, version: str, dataset_id: str, env: dict[
         stop(api)
 
 
+def shard_simulation(store: ObjectStore, version: str, queries: int = 500, limit: int = 10, seed: int = 3) -> dict[str, float]:
+    """The catalog sharded by cluster, simulated on the bundle: a query goes to the shards of its
+    ``p`` nearest centroids only. Recall@10 against the exact answer over the whole catalog, the
+    share of the catalog searched, and the largest shard's share of the catalog (a gateway's memory)."""
+    from scipy.spatial import cKDTree
+
+    bundle = load_bundle(store, version)
+    points, clusters = bundle.scaled_features(), bundle.catalog.column("cluster").to_numpy()
+    centroids = np.asarray(bundle.model.centroids, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(points), queries, replace=False)
+    asked = points[picked] + rng.normal(0, 0.05, (queries, points.shape[1])).astype(np.float32)  # near catalog tracks
+    _, exact = cKDTree(points).query(asked, limit)
+    order = np.argsort(((asked[:, None, :] - centroids[None, :, :]) ** 2).sum(-1), axis=1)
+    members = [np.flatnonzero(clusters == c) for c in range(len(centroids))]
+    trees = [cKDTree(points[m]) for m in members]
+    sizes = np.array([len(m) for m in members])
+    figures = {"k": float(len(centroids)), "largest shard share": float(sizes.max() / len(points))}
+    for p in (1, 2, 3):
+        hits, searched = 0, 0
+        for q in range(queries):
+            found = []
+            for c in order[q, :p]:
+                distances, index = trees[c].query(asked[q], min(limit, sizes[c]))
+                found += list(zip(np.atleast_1d(distances), members[c][np.atleast_1d(index)]))
+            best = {int(i) for _, i in sorted(found)[:limit]}
+            hits += len(best & set(exact[q].tolist()))
+            searched += sizes[order[q, :p]].sum()
+        figures[f"recall@{limit} p={p}"] = hits / (queries * limit)
+        figures[f"searched share p={p}"] = float(searched / (queries * len(points)))
+    return figures
+
+
 def measure(rows: int, env: dict[str, str], store: ObjectStore, pointer: ModelPointer, seconds: int) -> dict[str, float]:
     path = catalog(rows)
     ingest_s, ingest_mb, dataset_id = ingest(path, env)
@@ -100,9 +136,13 @@ def measure(rows: int, env: dict[str, str], store: ObjectStore, pointer: ModelPo
     with tempfile.TemporaryDirectory() as folder:
         api = serve_and_load(store, version, dataset_id, env, Path(folder), seconds)
     print(f"  API ready in {api['API load s']:.1f} s, {api['API RSS MB']:,.0f} MB; p50 {api['p50 ms']:.2f} ms, p99 {api['p99 ms']:.2f} ms", flush=True)
+    shards = shard_simulation(store, version)
+    print("  sharded by cluster (simulated): k " + f"{shards['k']:.0f}, largest shard {shards['largest shard share']:.1%}; "
+          + "; ".join(f"p={p}: recall@10 {shards[f'recall@10 p={p}']:.3f}, searched {shards[f'searched share p={p}']:.1%}" for p in (1, 2, 3)), flush=True)
     store.delete_prefix(f"datasets/{dataset_id}/")
     store.delete_prefix(f"models/{version}/")
-    return {"ingest s": ingest_s, "ingest peak MB": ingest_mb, "train s": train_s, "train peak MB": train_mb, "bundle MB": bundle_mb, **api}
+    return {"ingest s": ingest_s, "ingest peak MB": ingest_mb, "train s": train_s, "train peak MB": train_mb, "bundle MB": bundle_mb, **api,
+            **{f"shards {name}": value for name, value in shards.items()}}  # fmt: skip
 
 
 def growth_exponent(sizes: list[int], values: list[float]) -> float:
@@ -120,6 +160,12 @@ def print_table(results: dict[int, dict[str, float]]) -> dict[str, float]:
     if exponents:
         print(f"{'growth b':>12} " + " ".join(f"{exponents[c]:>14.2f}" for c in COLUMNS))
         print(f"  (figure ~ a * rows^b, least squares over {len(sizes)} sizes; b = 1 linear, 0 flat)")
+    shard_columns = [c for c in results[sizes[0]] if c.startswith("shards ")]
+    if shard_columns:
+        print("\nthe catalog sharded by cluster (simulated): a query searches the clusters of its p nearest centroids")
+        print(f"{'rows':>12} " + " ".join(f"{c.removeprefix('shards '):>20}" for c in shard_columns))
+        for rows in sizes:
+            print(f"{rows:>12,} " + " ".join(f"{results[rows][c]:>20,.3f}" for c in shard_columns))
     return exponents
 
 
@@ -167,11 +213,13 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GB, "
           f"load average {os.getloadavg()[0]:.1f}; one run per size")  # fmt: skip
     results: dict[int, dict[str, float]] = {}
-    for rows in sizes:
+    cluster: dict[str, float] = {}
+    for rows in sizes:  # the table so far after each size, so that a run cut short still reports
         print(f"{rows:,} rows", flush=True)
         results[rows] = measure(rows, env, store, pointer, args.seconds)
-    exponents = print_table(results)
-    cluster = {} if args.no_cluster else on_cluster(env, results.get(CLUSTER_ROWS, {}).get("ingest s"))
+        exponents = print_table(results)
+        if rows == CLUSTER_ROWS and not args.no_cluster:  # in the same run as local mode's
+            cluster = on_cluster(env, results[rows]["ingest s"])
     redis.flushdb()
     print(json.dumps({"sizes": {str(k): v for k, v in results.items()}, "growth": exponents, "cluster": cluster}), file=sys.stderr)
     return 0
