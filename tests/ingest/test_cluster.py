@@ -68,6 +68,7 @@ def test_master_urls_and_version_checks() -> None:
 
 @pytest.mark.cluster
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # two ingests with a JVM start each, on a machine that may be busy
 def test_the_cluster_makes_the_dataset_local_mode_makes(
     cluster: SparkCluster, env: dict[str, str], store: ObjectStore, tmp_path: Path
 ) -> None:
@@ -125,6 +126,7 @@ def test_a_master_without_a_usable_worker_fails_within_the_timeout(
 
 @pytest.mark.cluster
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 def test_a_worker_lost_during_the_job_completes_it_or_publishes_nothing(
     cluster: SparkCluster, env: dict[str, str], store: ObjectStore, redis_client, tmp_path: Path
 ) -> None:
