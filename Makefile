@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m tools.stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status test test-fast demo ingest bench-ingest bench-train bench-recovery bench-api bench-quality segments clean
+.PHONY: help setup up down status test test-fast demo ingest bench-ingest bench-train bench-recovery bench-api bench-quality bench-scale segments clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ bench-recovery: up ## measure how soon a SIGKILLed worker's training job runs ag
 bench-api: setup ## benchmark the API with wrk on a 1,160,000-track model against a bare FastAPI app (req/s, latency, memory, swaps, tuned queries, search)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	@$(PY) bench/api.py
+
+bench-scale: up ## how each cost grows: ingest, training, bundle, API load and latency on 100k, 1.16M and 5M generated tracks, fitted exponents; ingest on a 2-worker Spark cluster
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	@$(PY) bench/scale.py
 
 bench-quality: up ## genre precision@5 of the recommendations on the real catalogs in ../shared/datasets, against a plain kNN
 	@$(PY) bench/quality.py

@@ -2,7 +2,9 @@
 
 The pointer ``musicrec:model:current`` names the model version the API serves. Moving it
 sets the pointer and pushes a history entry in one MULTI/EXEC transaction, then publishes
-the version on ``musicrec:model-updates``. Redis errors surface as
+the version on ``musicrec:model-updates``. A training job moves it by compare-and-set
+(:meth:`ModelPointer.move_if`): only from the version it saw when it started, so a job that
+finds the pointer moved meanwhile is superseded and never moves it back to an older model. Redis errors surface as
 :class:`RedisUnavailable` naming the key.
 """
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 TRAINING_QUEUE = "training"
 INGEST_QUEUE = "ingest"
 HISTORY_LIMIT = 1000
+ANY = object()  # ModelPointer._move: move whatever the pointer names
 
 
 class RedisKeys:
@@ -72,18 +75,25 @@ class ModelPointer:
         The history entry names the version it replaced; WATCH makes the read of the old
         pointer and the write of the new one a single optimistic transaction.
         """
+        return self._move(version, actor=actor, reason=reason, expected=ANY) or {}  # never None without `expected`
+
+    def move_if(self, version: str, *, expected: str | None, actor: str, reason: str) -> dict[str, Any] | None:
+        """Compare-and-set: point at ``version`` only while the pointer still names ``expected``
+        (None: no pointer yet). Returns the history entry, or None, leaving the pointer as it is,
+        when it names another version."""
+        return self._move(version, actor=actor, reason=reason, expected=expected)
+
+    def _move(self, version: str, *, actor: str, reason: str, expected: object) -> dict[str, Any] | None:
         entry: dict[str, Any] = {}
 
         def change(pipe: redis.client.Pipeline) -> None:
-            old = pipe.get(self.keys.model_current)
+            raw = pipe.get(self.keys.model_current)
+            old = raw.decode() if raw is not None else None
             entry.clear()
-            entry.update(
-                version=version,
-                previous=old.decode() if old is not None else None,
-                time=utc_now(),
-                actor=actor,
-                reason=reason,
-            )
+            if expected is not ANY and old != expected:
+                entry["found"] = old
+                return  # nothing queued: EXEC of an empty transaction changes nothing
+            entry.update(version=version, previous=old, time=utc_now(), actor=actor, reason=reason)
             pipe.multi()
             pipe.set(self.keys.model_current, version)
             pipe.lpush(self.keys.model_history, json.dumps(entry))
@@ -91,6 +101,9 @@ class ModelPointer:
 
         with redis_errors(self.keys.model_current, "move"):
             self.client.transaction(change, self.keys.model_current)
+        if "found" in entry:
+            log.info("model pointer not moved: it names another version", extra={"version": version, "expected": expected, "found": entry["found"]})
+            return None
         self.announce(version)
         log.info("model pointer moved", extra=entry)
         return dict(entry)

@@ -85,3 +85,17 @@ def test_images_run_as_a_non_root_user_and_the_api_image_has_no_java() -> None:
         assert dockerfile.count("FROM ") >= 2, f"{service}: not multi-stage"
     api = (ROOT / "services" / "api" / "Dockerfile").read_text()
     assert "openjdk" not in api and "[api]" in api and "pyspark" not in api
+
+
+def test_the_spark_cluster_runs_the_spark_release_of_the_ingest_driver(compose: dict) -> None:
+    """Executors of another Spark release than the driver's pyspark cannot run its jobs."""
+    import re
+
+    pinned = re.search(r'"pyspark==([\d.]+)"', (ROOT / "pyproject.toml").read_text())[1]
+    services = compose["services"]
+    for name in ("spark-master", "spark-worker"):
+        assert services[name]["image"] == f"apache/spark:{pinned}", name
+        assert services[name]["profiles"] == ["cluster"], name  # not started by a plain `docker compose up`
+    assert services["spark-worker"]["command"][-1] == "spark://spark-master:7077"
+    assert "--port" in services["spark-master"]["command"] and "7077" in services["spark-master"]["command"]
+    assert services["ingest"]["environment"]["SPARK_MASTER"] == "${SPARK_MASTER:-local[*]}"

@@ -23,6 +23,10 @@ class IngestSettings(MusicrecSettings):
     # Folder holding hadoop-aws and the AWS SDK bundle (fetched by `make setup`, baked into the image).
     spark_jars_dir: str = Field(default_factory=_default_jars_dir)
     spark_driver_memory: str = "3g"
+    # On a cluster (SPARK_MASTER=spark://...): each executor's memory (at most a worker's), and
+    # how long the master and a first executor may take to answer before ingest gives up.
+    spark_executor_memory: str = "1g"
+    spark_master_timeout: float = Field(90.0, gt=0)
     # The driver JVM's options (docs/architecture.md says what the default does).
     spark_java_options: str = "-XX:-DontCompileHugeMethods -XX:+UseParallelGC"
     # How many parts Spark splits the work into (at least).

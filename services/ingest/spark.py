@@ -19,6 +19,7 @@ from pathlib import Path
 
 from shared.errors import ConfigError
 
+from services.ingest.cluster import is_cluster, probe_executors, wait_for_master
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
     from pyspark.sql import SparkSession
 
     endpoint, jars = settings.s3_endpoint, s3a_jars(settings)
+    if is_cluster(settings.spark_master):
+        wait_for_master(settings.spark_master, settings.spark_master_timeout)
     _add_to_driver_class_path(jars)  # read when the driver JVM starts (not shipped as spark.jars, which copies them in local mode)
     builder = (
         SparkSession.builder.master(settings.spark_master)
@@ -89,8 +92,11 @@ def spark_session(settings: IngestSettings, app_name: str = "musicrec-ingest"):
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     )
     if not settings.spark_master.startswith("local"):
-        builder = builder.config("spark.jars", ",".join(jars))
-    return builder.getOrCreate()
+        builder = builder.config("spark.jars", ",".join(jars)).config("spark.executor.memory", settings.spark_executor_memory)
+    spark = builder.getOrCreate()
+    if is_cluster(settings.spark_master):
+        probe_executors(spark, settings.spark_master, jars, settings.spark_master_timeout, settings.spark_shuffle_partitions)
+    return spark
 
 
 def s3a_uri(settings: IngestSettings, key: str) -> str:

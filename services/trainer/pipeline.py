@@ -115,6 +115,7 @@ def run_training(
 ) -> dict[str, Any]:
     """Train on the dataset asked for, publish the model, and point at it if the quality gate passes."""
     clock = StageClock(listener)
+    started_with = pointer.current()  # the pointer moves only from here (compare-and-set)
     with clock.stage("loading"):
         dataset_id = resolve_dataset_id(store, request.dataset_id)
         data = load_training_data(store, dataset_id, request.feature_names)
@@ -154,15 +155,22 @@ def run_training(
             max_regression=settings.gate_max_regression,
             force=request.force,
         )
-        if decision.activate:
-            pointer.move(version, actor=actor, reason=decision.reason)
-    log.info("training done", extra={"version": version, "activated": decision.activate, "reason": decision.reason})
+        activated, reason, superseded, superseded_by = decision.activate, decision.reason, False, None
+        if activated and pointer.move_if(version, expected=started_with, actor=actor, reason=reason) is None:
+            superseded_by = pointer.current()
+            activated, superseded = False, True
+            reason = (f"superseded: the pointer moved from {started_with} to {superseded_by} while this job ran, "
+                      f"so it stays there (the gate had passed: {decision.reason})")  # fmt: skip
+    log.info("training done", extra={"version": version, "activated": activated, "reason": reason, "superseded_by": superseded_by})
     return {
         "version": version,
         "dataset_id": dataset_id,
         "published": True,
-        "activated": decision.activate,
-        "reason": decision.reason,
+        "activated": activated,
+        "pointer_at_start": started_with,
+        "superseded": superseded,
+        "superseded_by": superseded_by,
+        "reason": reason,
         "k": model.k,
         "metrics": metrics,
         "timings": clock.timings,

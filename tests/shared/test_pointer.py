@@ -61,3 +61,40 @@ def test_redis_away_is_a_project_error_naming_the_key() -> None:
     pointer = ModelPointer(connect(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.3))
     with pytest.raises(RedisUnavailable, match="musicrec:model:current"):
         pointer.current()
+
+
+def test_move_if_is_a_compare_and_set(redis_client: redis.Redis) -> None:
+    pointer = ModelPointer(redis_client)
+    assert pointer.move_if("v1", expected=None, actor="trainer", reason="first")["previous"] is None
+    assert pointer.move_if("v0", expected=None, actor="trainer", reason="started before v1") is None
+    assert pointer.current() == "v1" and len(pointer.history()) == 1  # the loser changed nothing
+    assert pointer.move_if("v2", expected="v1", actor="trainer", reason="from v1")["previous"] == "v1"
+    assert [h["version"] for h in pointer.history()] == ["v2", "v1"]
+
+
+def test_of_many_racing_compare_and_sets_from_one_version_exactly_one_wins(services) -> None:
+    """Eight clients, each on its own connection, all moving from v0 at once."""
+    import threading
+
+    setup = ModelPointer(connect(services.redis_url))
+    setup.client.flushdb()
+    setup.move("v0", actor="test", reason="start")
+    barrier, outcomes = threading.Barrier(8), {}
+
+    def race(n: int) -> None:
+        pointer = ModelPointer(connect(services.redis_url))
+        barrier.wait()
+        outcomes[n] = pointer.move_if(f"v{n + 1}", expected="v0", actor="trainer", reason=f"racer {n}")
+        pointer.client.close()
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    winners = [entry for entry in outcomes.values() if entry is not None]
+    assert len(outcomes) == 8 and len(winners) == 1
+    assert setup.current() == winners[0]["version"]
+    assert [h["version"] for h in setup.history()] == [winners[0]["version"], "v0"]
+    setup.client.flushdb()
+    setup.client.close()

@@ -56,7 +56,7 @@ def test_redis_away_at_the_pointer_move_is_retried(
 ) -> None:
     dataset_id = publish_generated_dataset(store, rows=600, seed=9)
     away = RedisUnavailable("could not move Redis key 'musicrec:model:current': Connection refused")
-    failures = fail_once(monkeypatch, ModelPointer, "move", away)
+    failures = fail_once(monkeypatch, ModelPointer, "move_if", away)  # the compare-and-set a training job moves it with
     job, _ = enqueue_training(redis_client, TrainingParameters(dataset_id=dataset_id), options=AT_ONCE)
     run_burst()
     job.refresh()

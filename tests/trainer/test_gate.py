@@ -85,3 +85,28 @@ def test_gate_decisions(silhouette, current, force, activate, says) -> None:
     decision = decide(silhouette, current, floor=0.10, max_regression=0.05, force=force)
     assert decision.activate is activate
     assert says in decision.reason
+
+
+def test_a_job_that_finds_the_pointer_moved_is_superseded_and_leaves_it(
+    store: ObjectStore, redis_client: redis.Redis, pointer: ModelPointer
+) -> None:
+    """Another job activates a model while this one fits: this one publishes, is recorded as
+    superseded by that version, and does not move the pointer back to its own older start."""
+    from services.trainer.pipeline import run_training
+    from services.trainer.settings import TrainerSettings
+    from shared.stages import StageEvent
+
+    dataset_id = publish_generated_dataset(store, rows=800, seed=8)
+    other = publish_model(store, 500, k=3)
+
+    def another_job_finishes(event: StageEvent) -> None:
+        if event.stage == "evaluating" and not event.done:
+            pointer.move(other, actor="trainer", reason="the other job")
+
+    result = run_training(TrainerSettings(), store, pointer, TrainingParameters(dataset_id=dataset_id), listener=another_job_finishes)
+    assert result["published"] and not result["activated"]
+    assert result["superseded"] and result["superseded_by"] == other
+    assert result["reason"].startswith(f"superseded: the pointer moved from None to {other}")
+    assert pointer.current() == other and [h["version"] for h in pointer.history()] == [other]
+    assert result["version"] in list_versions(store)  # not lost: published, activatable by an operator
+    load_bundle(store, result["version"])
