@@ -25,6 +25,7 @@ from services.api.routes.search import LIMIT_MAX as SEARCH_LIMIT_MAX, OFFSET_MAX
 from services.api.routes.tracks import IDS_MAX
 from services.api.schemas import NO_MODEL, error_responses
 from services.api.tuning import IDS_VALUE, RecommendationParams, split_ids
+from shared.errors import InvalidInput
 
 router = APIRouter(prefix="/spotify/v1", tags=["spotify-compatible"])
 
@@ -92,10 +93,21 @@ async def several_audio_features(model: CurrentModel, ids: Ids) -> dict[str, Any
     return {"audio_features": [spotify_audio_features(f) for f in audio_features(model, split_ids(ids, IDS_MAX))]}
 
 
+def one_id(track_id: str) -> str:
+    """The one track id of a path (a raw id or a ``spotify:track:`` URI); :class:`InvalidInput` naming
+    ``track_id`` when it is blank or a list."""
+    ids = split_ids([track_id])
+    if len(ids) != 1:
+        raise InvalidInput(f"track_id: one track id, not blank and without commas; {len(ids)} were given",
+                           details={"field": "track_id"})  # fmt: skip
+    return ids[0]
+
+
 @router.get("/audio-features/{track_id}", responses=error_responses((404, "the catalog lacks the track"), NO_MODEL))
 async def one_audio_features(model: CurrentModel, track_id: Annotated[str, Path(max_length=512)]) -> dict[str, Any]:
-    recommend.track_record(model, track_id)  # 404 for a track the catalog lacks
-    [found] = audio_features(model, split_ids([track_id]))
+    wanted = one_id(track_id)
+    recommend.track_record(model, wanted)  # 404 for a track the catalog lacks
+    [found] = audio_features(model, [wanted])
     return spotify_audio_features(found)
 
 
@@ -111,8 +123,7 @@ async def several_tracks(model: CurrentModel, ids: Ids, market: Market = None) -
 
 @router.get("/tracks/{track_id}", responses=error_responses((404, "the catalog lacks the track"), NO_MODEL))
 async def one_track(model: CurrentModel, track_id: Annotated[str, Path(max_length=512)], market: Market = None) -> dict[str, Any]:
-    [wanted] = split_ids([track_id])
-    return spotify_track(recommend.track_record(model, wanted))
+    return spotify_track(recommend.track_record(model, one_id(track_id)))
 
 
 def _page(request: Request, items: list[Any], total: int, limit: int, offset: int) -> dict[str, Any]:
