@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -20,15 +21,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, MusicrecError
 from shared.ids import ID_REGEX
 from shared.pointer import INGEST_QUEUE, TRAINING_QUEUE, redis_errors
 from shared.schema import FEATURE_NAMES, json_integer, validate_feature_names
+from shared.stages import StageEvent
 
 TRAIN_JOB = "services.trainer.jobs.train"
 INGEST_JOB = "services.ingest.service.ingest_job"
 ACTIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 K_MIN, K_MAX = 2, 200
+
+log = logging.getLogger(__name__)
 
 
 class TrainingParameters(BaseModel):
@@ -200,3 +204,34 @@ def enqueue_ingest(
             description=f"ingest {source} as {dataset_id}",
             meta={"stage": "queued", "params": kwargs, "actor": actor},
         )
+
+
+class JobProgress:
+    """Writes a job's stage to its meta as each stage starts, and its error when it fails (a no-op
+    outside a worker); ``what`` names the kind of job in the log ("training", "ingest")."""
+
+    def __init__(self, job: Job | None, what: str) -> None:
+        self.job, self.what = job, what
+
+    def __call__(self, event: StageEvent) -> None:
+        if not event.done:
+            self.stage(event.stage)
+
+    def stage(self, stage: str) -> None:
+        log.info(f"{self.what} stage", extra={"stage": stage, "job_id": self.job.id if self.job else None})
+        if self.job is not None:
+            self.job.meta["stage"] = stage
+            self.job.meta.pop("error", None)
+            self.job.save_meta()
+
+    def failed(self, exc: BaseException, permanent: bool) -> None:
+        if self.job is None:
+            return
+        code = exc.code if isinstance(exc, MusicrecError) else type(exc).__name__
+        message = exc.message if isinstance(exc, MusicrecError) else str(exc)
+        retry = not permanent and bool(self.job.retries_left)
+        self.job.meta["error"] = {"code": code, "message": message, "retry": retry}
+        try:
+            self.job.save_meta()
+        except Exception as save_error:  # Redis may be the thing that failed
+            log.warning("could not record the error on the job", extra={"error": str(save_error)})

@@ -28,10 +28,10 @@ from rq.worker import WorkerStatus
 from services.ingest.settings import IngestSettings
 from services.worker.worker import TrainingJob, die_with_the_worker
 from shared.datasets import dataset_prefix, read_dataset_manifest
-from shared.errors import ConfigError, DatasetNotFound, IngestError, InvalidInput, MusicrecError
+from shared.errors import ConfigError, DatasetNotFound, IngestError, InvalidInput
+from shared.jobs import JobProgress
 from shared.manifest import manifest_key
 from shared.pointer import INGEST_QUEUE, connect
-from shared.stages import StageEvent
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -42,34 +42,6 @@ _session: dict[str, Any] = {}
 # Failures no retry can cure: the file, the arguments or the settings are wrong.
 PERMANENT_ERRORS = (IngestError, InvalidInput, ConfigError)
 COUNTS = ("rows_read", "rows_kept", "rows_rejected", "duplicates")
-
-
-class JobStages:
-    """Writes each stage to the running job's meta as it starts."""
-
-    def __init__(self, job: Job | None) -> None:
-        self.job = job
-
-    def __call__(self, event: StageEvent) -> None:
-        if not event.done:
-            self.stage(event.stage)
-
-    def stage(self, stage: str) -> None:
-        log.info("ingest stage", extra={"stage": stage, "job_id": self.job.id if self.job else None})
-        if self.job is not None:
-            self.job.meta["stage"] = stage
-            self.job.save_meta()
-
-    def failed(self, exc: BaseException, permanent: bool) -> None:
-        if self.job is None:
-            return
-        code = exc.code if isinstance(exc, MusicrecError) else type(exc).__name__
-        message = exc.message if isinstance(exc, MusicrecError) else str(exc)
-        self.job.meta["error"] = {"code": code, "message": message, "retry": not permanent and bool(self.job.retries_left)}
-        try:
-            self.job.save_meta()
-        except Exception as save_error:  # Redis may be the thing that failed
-            log.warning("could not record the error on the job", extra={"error": str(save_error)})
 
 
 def summary(manifest: dict[str, Any], training_job_id: str | None, resumed: bool = False) -> dict[str, Any]:
@@ -99,7 +71,7 @@ def ingest_job(source: str, dataset_id: str, train: bool = True, upload: str | N
     from services.ingest.job import announce, ingest
 
     job = get_current_job()
-    stages = JobStages(job)
+    stages = JobProgress(job, "ingest")
     settings = None
     try:
         try:

@@ -15,50 +15,18 @@ from typing import Any
 
 from pydantic import ValidationError
 from rq import get_current_job
-from rq.job import Job
 
 from services.trainer.pipeline import run_training
 from services.trainer.settings import TrainerSettings
-from shared.errors import ConfigError, DatasetNotFound, InvalidInput, MusicrecError
-from shared.jobs import TrainingParameters
+from shared.errors import ConfigError, DatasetNotFound, InvalidInput
+from shared.jobs import JobProgress, TrainingParameters
 from shared.pointer import ModelPointer, connect
-from shared.stages import StageEvent
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
 # Errors that no retry can cure: the arguments, the dataset or the worker's settings are wrong.
 PERMANENT_ERRORS = (InvalidInput, DatasetNotFound, ConfigError)
-
-
-class JobProgress:
-    """Writes each stage to the running job's meta as it starts (a no-op outside a worker)."""
-
-    def __init__(self, job: Job | None) -> None:
-        self.job = job
-
-    def __call__(self, event: StageEvent) -> None:
-        if not event.done:
-            self.stage(event.stage)
-
-    def stage(self, stage: str) -> None:
-        log.info("training stage", extra={"stage": stage, "job_id": self.job.id if self.job else None})
-        if self.job is not None:
-            self.job.meta["stage"] = stage
-            self.job.meta.pop("error", None)
-            self.job.save_meta()
-
-    def failed(self, exc: BaseException, permanent: bool) -> None:
-        if self.job is None:
-            return
-        code = exc.code if isinstance(exc, MusicrecError) else type(exc).__name__
-        message = exc.message if isinstance(exc, MusicrecError) else str(exc)
-        retry = not permanent and bool(self.job.retries_left)
-        self.job.meta["error"] = {"code": code, "message": message, "retry": retry}
-        try:
-            self.job.save_meta()
-        except Exception as save_error:  # Redis may be the thing that failed
-            log.warning("could not record the error on the job", extra={"error": str(save_error)})
 
 
 def trainer_settings() -> TrainerSettings:
@@ -72,7 +40,7 @@ def train(**parameters: Any) -> dict[str, Any]:
     """Train on a dataset (None: the newest) and publish the model; ``parameters`` are
     :class:`shared.jobs.TrainingParameters`. See the module docstring."""
     job = get_current_job()
-    progress = JobProgress(job)
+    progress = JobProgress(job, "training")
     actor = str(job.meta.get("actor", "trainer")) if job is not None else "trainer"
     try:
         request = TrainingParameters.of(parameters)
