@@ -31,6 +31,7 @@ TRAIN_JOB = "services.trainer.jobs.train"
 INGEST_JOB = "services.ingest.service.ingest_job"
 ACTIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 K_MIN, K_MAX = 2, 200
+JOB_ID_REGEX = r"^[A-Za-z0-9_-]{1,128}$"  # what RQ takes as a job id (letters, digits, underscores, dashes)
 
 log = logging.getLogger(__name__)
 

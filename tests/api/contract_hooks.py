@@ -4,7 +4,8 @@ What the document cannot say (a parameter's schema is that one parameter's), a s
 recommendation request is told here, as these hooks are meant for: its seeds are ids the served
 catalog has (an unknown seed is a documented 422), 1 to 5 of them, a minimum is not above its
 maximum, and ``features`` (a query point needs every feature the model uses) are left to the
-routes' own tests. Requests generated to break the schema are left as they are. The catalog's ids
+routes' own tests; a schema-valid upload to ``POST /v1/datasets`` is a small catalog CSV (the
+document can say "a file", not "a CSV with the required columns"). Requests generated to break the schema are left as they are. The catalog's ids
 come from the JSON file ``MUSICREC_CONTRACT_SEEDS`` names.
 """
 
@@ -17,8 +18,10 @@ from typing import Any
 import schemathesis
 
 from services.api.tuning import SEED_KINDS, TUNABLE_RANGES
+from shared.schema import FEATURE_NAMES
 
 RECOMMENDATIONS = {"/v1/recommendations", "/spotify/v1/recommendations"}
+UPLOAD = ("artist_name,track_name," + ",".join(FEATURE_NAMES) + "\nA,Song," + ",".join(["0.5"] * (len(FEATURE_NAMES) - 1)) + ",120\n")
 CATALOG: dict[str, list[str]] = json.loads(open(os.environ["MUSICREC_CONTRACT_SEEDS"]).read())
 
 
@@ -49,4 +52,7 @@ def map_case(context, case):
             case.query = known_seeds(case.query, as_lists=False)
         if isinstance(case.body, dict):
             case.body = known_seeds(case.body, as_lists=True)
+    if positive and case.operation.path == "/v1/datasets" and case.operation.method.upper() == "POST":
+        kept = {key: value for key, value in case.body.items() if key == "train"} if isinstance(case.body, dict) else {}
+        case.body, case.media_type = kept | {"file": UPLOAD}, "multipart/form-data"
     return case

@@ -208,4 +208,4 @@ def test_the_access_log_can_be_turned_off(settings, version: str, caplog: pytest
 def test_a_blank_or_listed_id_in_a_spotify_path_is_422_naming_it(client: TestClient, track_id: str) -> None:
     for path in (f"/spotify/v1/tracks/{track_id}", f"/spotify/v1/audio-features/{track_id}"):
         error = error_of(client.get(path), 422, "invalid_input")
-        assert error["details"]["field"] == "track_id", path
+        assert error["details"]["errors"][0]["field"] == "track_id", (path, error)

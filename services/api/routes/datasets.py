@@ -99,7 +99,7 @@ def _in_bucket(store: ObjectStore, source: str) -> str:
     dependencies=OPERATOR,
     response_model=IngestJobCreated,
     responses={**OPERATOR_RESPONSES, **error_responses(
-        (404, "the s3:// source does not exist"), TOO_LARGE,
+        (400, "the multipart body is malformed"), (404, "the s3:// source does not exist"), TOO_LARGE,
         (422, "neither or both of file and source; the file is empty, not CSV or lacks required columns; the source is not in the bucket"),
         SERVICES_AWAY,
     )},
@@ -107,8 +107,9 @@ def _in_bucket(store: ObjectStore, source: str) -> str:
 def create_dataset(
     response: Response,
     gateway: GatewayDep,
-    file: Annotated[UploadFile | None, File(description="a catalog CSV (size limit MUSICREC_UPLOAD_MAX_BYTES)")] = None,
-    source: Annotated[str | None, Form(description="or an s3://bucket/key (object or prefix of parts) in the bucket")] = None,
+    # Optional, not nullable: a multipart field is sent or left out, never null.
+    file: Annotated[UploadFile, File(description="a catalog CSV (size limit MUSICREC_UPLOAD_MAX_BYTES)")] = None,  # type: ignore[assignment]
+    source: Annotated[str, Form(description="or an s3://bucket/key (object or prefix of parts) in the bucket")] = None,  # type: ignore[assignment]
     train: Annotated[bool, Form(description="enqueue a training job for the new dataset")] = True,
 ) -> dict[str, Any]:
     """Ingest a catalog into a new dataset: enqueue the job on the ``ingest`` queue (``python -m

@@ -93,6 +93,9 @@ async def several_audio_features(model: CurrentModel, ids: Ids) -> dict[str, Any
     return {"audio_features": [spotify_audio_features(f) for f in audio_features(model, split_ids(ids, IDS_MAX))]}
 
 
+ONE_ID = r"^[^,]*[^,\s][^,]*$"  # a path's one id: not blank, no comma
+
+
 def one_id(track_id: str) -> str:
     """The one track id of a path (a raw id or a ``spotify:track:`` URI); :class:`InvalidInput` naming
     ``track_id`` when it is blank or a list."""
@@ -104,7 +107,7 @@ def one_id(track_id: str) -> str:
 
 
 @router.get("/audio-features/{track_id}", responses=error_responses((404, "the catalog lacks the track"), NO_MODEL))
-async def one_audio_features(model: CurrentModel, track_id: Annotated[str, Path(max_length=512)]) -> dict[str, Any]:
+async def one_audio_features(model: CurrentModel, track_id: Annotated[str, Path(max_length=512, pattern=ONE_ID)]) -> dict[str, Any]:
     wanted = one_id(track_id)
     recommend.track_record(model, wanted)  # 404 for a track the catalog lacks
     [found] = audio_features(model, [wanted])
@@ -122,7 +125,7 @@ async def several_tracks(model: CurrentModel, ids: Ids, market: Market = None) -
 
 
 @router.get("/tracks/{track_id}", responses=error_responses((404, "the catalog lacks the track"), NO_MODEL))
-async def one_track(model: CurrentModel, track_id: Annotated[str, Path(max_length=512)], market: Market = None) -> dict[str, Any]:
+async def one_track(model: CurrentModel, track_id: Annotated[str, Path(max_length=512, pattern=ONE_ID)], market: Market = None) -> dict[str, Any]:
     return spotify_track(recommend.track_record(model, one_id(track_id)))
 
 

@@ -10,8 +10,7 @@ from rq.job import Job
 from rq.results import Result
 
 from shared.datasets import newest_dataset_id, read_dataset_manifest
-from shared.ids import ID_REGEX
-from shared.jobs import TrainingParameters, enqueue_training
+from shared.jobs import JOB_ID_REGEX, TrainingParameters, enqueue_training
 from shared.pointer import TRAINING_QUEUE, redis_errors
 from services.api.dependencies import OPERATOR, OPERATOR_RESPONSES, GatewayDep
 from services.api.errors import ApiError
@@ -61,7 +60,7 @@ def _error_line(result: Result | None) -> str | None:
     response_model=TrainingJobState,
     responses=error_responses((404, "no such job (or it expired)"), (422, "the job id is malformed"), (503, "Redis is unreachable")),
 )
-def training_job(job_id: Annotated[str, Path(pattern=ID_REGEX)], gateway: GatewayDep) -> dict[str, Any]:
+def training_job(job_id: Annotated[str, Path(pattern=JOB_ID_REGEX)], gateway: GatewayDep) -> dict[str, Any]:
     """Status (RQ's words), stage, times, result (once finished) and error (once failed)."""
     return job_state(gateway, job_id, "training", TRAINING_QUEUE)
 
