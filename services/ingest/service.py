@@ -18,15 +18,12 @@ removed; other failures (MinIO or Redis away) are retried.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
-from rq import SimpleWorker, get_current_job
-from rq.job import Job
-from rq.worker import WorkerStatus
+from rq import get_current_job
 
 from services.ingest.settings import IngestSettings
-from services.worker.worker import TrainingJob, die_with_the_worker
+from services.worker.worker import IngestWorker, die_with_the_worker, rq_worker
 from shared.datasets import dataset_prefix, read_dataset_manifest
 from shared.errors import ConfigError, DatasetNotFound, IngestError, InvalidInput
 from shared.jobs import JobProgress
@@ -103,52 +100,6 @@ def ingest_job(source: str, dataset_id: str, train: bool = True, upload: str | N
     return summary(result.manifest, result.training_job_id)
 
 
-class IngestWorker(SimpleWorker):
-    """RQ's worker that runs jobs in its own process (the Spark session stays), heartbeating them."""
-
-    job_class = TrainingJob  # a job that recorded a permanent failure is not retried
-    heartbeat_grace = 15
-
-    def get_heartbeat_ttl(self, job: Job) -> int:
-        return int(self.job_monitoring_interval) + self.heartbeat_grace
-
-    def execute_job(self, job: Job, queue) -> None:
-        self.beat_lock = threading.Lock()
-        self.beating = threading.Event()
-        self.prepare_execution(job)
-        beat = threading.Thread(target=self.heartbeats, args=(job,), name="ingest-heartbeat", daemon=True)
-        beat.start()
-        try:
-            self.perform_job(job, queue)
-        finally:
-            self.stop_heartbeats()
-            beat.join()
-        self.set_state(WorkerStatus.IDLE)
-
-    def heartbeats(self, job: Job) -> None:
-        while not self.beating.wait(self.job_monitoring_interval):
-            with self.beat_lock:
-                if self.beating.is_set():
-                    return
-                try:
-                    self.maintain_heartbeats(job)
-                except Exception as exc:  # Redis away for a moment: the next beat tries again
-                    log.warning("could not heartbeat the ingest job", extra={"job_id": job.id, "error": str(exc)})
-
-    def stop_heartbeats(self) -> None:
-        """No heartbeat after this returns (one would put a finished job back in the started registry)."""
-        with self.beat_lock:
-            self.beating.set()
-
-    def handle_job_success(self, job, queue, started_job_registry) -> None:
-        self.stop_heartbeats()
-        super().handle_job_success(job, queue, started_job_registry)
-
-    def handle_job_failure(self, job, queue, *args, **kwargs) -> None:
-        self.stop_heartbeats()
-        super().handle_job_failure(job, queue, *args, **kwargs)
-
-
 def serve(settings: IngestSettings, burst: bool = False) -> int:
     """Start Spark, then work the ``ingest`` queue until stopped (or, ``burst``, until it is empty)."""
     from services.ingest.spark import spark_session
@@ -162,14 +113,8 @@ def serve(settings: IngestSettings, burst: bool = False) -> int:
     die_with_the_worker()  # what RQ forks dies with the worker; the JVM ends when its stdin closes
     _session["spark"] = spark_session(settings)
     log.info("spark session warm; waiting for ingest jobs", extra={"queue": INGEST_QUEUE})
-    worker = IngestWorker(
-        [INGEST_QUEUE],
-        connection=connection,
-        job_monitoring_interval=settings.ingest_heartbeat_seconds,
-        maintenance_interval=settings.ingest_maintenance_interval,
-        worker_ttl=settings.ingest_worker_ttl,
-        job_class=TrainingJob,
-    )
-    worker.heartbeat_grace = settings.ingest_heartbeat_grace
+    worker = rq_worker(IngestWorker, [INGEST_QUEUE], connection, monitoring=settings.ingest_heartbeat_seconds,
+                       maintenance=settings.ingest_maintenance_interval, ttl=settings.ingest_worker_ttl,
+                       grace=settings.ingest_heartbeat_grace)  # fmt: skip
     worker.work(burst=burst, with_scheduler=False, logging_level=settings.log_level.upper())
     return 0
