@@ -4,7 +4,10 @@ The pointer ``musicrec:model:current`` names the model version the API serves. M
 sets the pointer and pushes a history entry in one MULTI/EXEC transaction, then publishes
 the version on ``musicrec:model-updates``. A training job moves it by compare-and-set
 (:meth:`ModelPointer.move_if`): only from the version it saw when it started, so a job that
-finds the pointer moved meanwhile is superseded and never moves it back to an older model. Redis errors surface as
+finds the pointer moved meanwhile is superseded and never moves it back to an older model. The
+refusal is kept, not lost: in the same transaction it pushes an entry on
+``musicrec:model:superseded`` (the version, the pointer it started from, the version that
+superseded it, when, who and why), which ``GET /v1/models`` lists. Redis errors surface as
 :class:`RedisUnavailable` naming the key.
 """
 
@@ -36,6 +39,7 @@ class RedisKeys:
         self.datasets_latest = f"{prefix}datasets:latest"
         self.model_current = f"{prefix}model:current"  # the pointer
         self.model_history = f"{prefix}model:history"
+        self.model_superseded = f"{prefix}model:superseded"  # compare-and-sets that lost
         self.model_updates = f"{prefix}model-updates"  # a pub/sub channel
 
 
@@ -80,7 +84,7 @@ class ModelPointer:
     def move_if(self, version: str, *, expected: str | None, actor: str, reason: str) -> dict[str, Any] | None:
         """Compare-and-set: point at ``version`` only while the pointer still names ``expected``
         (None: no pointer yet). Returns the history entry, or None, leaving the pointer as it is,
-        when it names another version."""
+        when it names another version; that refusal is recorded (:meth:`superseded`)."""
         return self._move(version, actor=actor, reason=reason, expected=expected)
 
     def _move(self, version: str, *, actor: str, reason: str, expected: object) -> dict[str, Any] | None:
@@ -90,19 +94,21 @@ class ModelPointer:
             raw = pipe.get(self.keys.model_current)
             old = raw.decode() if raw is not None else None
             entry.clear()
-            if expected is not ANY and old != expected:
-                entry["found"] = old
-                return  # nothing queued: EXEC of an empty transaction changes nothing
-            entry.update(version=version, previous=old, time=utc_now(), actor=actor, reason=reason)
             pipe.multi()
+            if expected is not ANY and old != expected:  # superseded: the pointer stays, the refusal is recorded
+                entry.update(version=version, pointer_at_start=expected, superseded_by=old, time=utc_now(), actor=actor, reason=reason)
+                pipe.lpush(self.keys.model_superseded, json.dumps(entry))
+                pipe.ltrim(self.keys.model_superseded, 0, HISTORY_LIMIT - 1)
+                return
+            entry.update(version=version, previous=old, time=utc_now(), actor=actor, reason=reason)
             pipe.set(self.keys.model_current, version)
             pipe.lpush(self.keys.model_history, json.dumps(entry))
             pipe.ltrim(self.keys.model_history, 0, HISTORY_LIMIT - 1)
 
         with redis_errors(self.keys.model_current, "move"):
             self.client.transaction(change, self.keys.model_current)
-        if "found" in entry:
-            log.info("model pointer not moved: it names another version", extra={"version": version, "expected": expected, "found": entry["found"]})
+        if "superseded_by" in entry:
+            log.info("model pointer not moved: it names another version", extra=entry)
             return None
         self.announce(version)
         log.info("model pointer moved", extra=entry)
@@ -116,6 +122,12 @@ class ModelPointer:
     def history(self, limit: int = 100) -> list[dict[str, Any]]:
         with redis_errors(self.keys.model_history, "read"):
             raw = self.client.lrange(self.keys.model_history, 0, limit - 1)
+        return [json.loads(item) for item in raw]
+
+    def superseded(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The compare-and-sets that found the pointer moved, newest first (see :meth:`move_if`)."""
+        with redis_errors(self.keys.model_superseded, "read"):
+            raw = self.client.lrange(self.keys.model_superseded, 0, limit - 1)
         return [json.loads(item) for item in raw]
 
     def latest_dataset(self) -> str | None:

@@ -205,6 +205,15 @@ class PointerMove(BaseModel):
     reason: str
 
 
+class SupersededMove(BaseModel):
+    version: str = Field(description="the published version that did not become current")
+    pointer_at_start: str | None = Field(description="the version its training job started from")
+    superseded_by: str | None = Field(description="the version the pointer named instead when the job finished")
+    time: str
+    actor: str
+    reason: str = Field(description="the quality gate's decision the job had reached")
+
+
 class ModelList(BaseModel):
     models: list[dict[str, Any]] = Field(description="every published version, oldest first (or why it cannot be read)")
     current: str | None = Field(description="the version the pointer names")
@@ -212,6 +221,10 @@ class ModelList(BaseModel):
     history: list[PointerMove] | None = Field(
         description="the pointer's moves, newest first: version, previous, time, actor (trainer, operator, ...) and "
         "reason (the quality gate's decision or the operator's words); null when Redis is unreachable"
+    )
+    superseded: list[SupersededMove] | None = Field(
+        description="versions whose job passed the gate but found the pointer moved by another job meanwhile, so "
+        "the pointer stayed (compare-and-set), newest first; null when Redis is unreachable"
     )
 
 

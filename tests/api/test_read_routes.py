@@ -28,14 +28,17 @@ def test_clusters_come_from_the_serving_model(client: TestClient, store: ObjectS
 
 
 def test_models_lists_every_published_version_and_the_current_one(
-    client: TestClient, store: ObjectStore, version: str
+    client: TestClient, store: ObjectStore, pointer: ModelPointer, version: str
 ) -> None:
     newer = publish_model(store, 300, k=3, seed=9)
+    assert pointer.move_if(newer, expected=None, actor="trainer", reason="gate passed") is None  # it started before `version`
     store.put_bytes("models/20990101T000000000000Z-unpubl/model.json", b"{}")  # no manifest: not a model
     body = client.get("/v1/models").json()
     assert [m["version"] for m in body["models"]] == [version, newer]
     assert body["current"] == version and body["serving"] == version
     assert [(h["version"], h["previous"], h["actor"], h["reason"]) for h in body["history"]] == [(version, None, "test", "first model")]
+    assert [(s["version"], s["pointer_at_start"], s["superseded_by"], s["reason"]) for s in body["superseded"]] == [
+        (newer, None, version, "gate passed")]
     assert set(body["models"][0]) == MODEL_FIELDS and body["models"][1]["k"] == 3
     current = client.get("/v1/models/current").json()
     assert set(current) == MODEL_FIELDS | {"loaded_at"} and current["version"] == version
@@ -114,4 +117,4 @@ def test_read_routes_say_when_no_model_is_published(store: ObjectStore, pointer:
         assert ready.status_code == 503
         assert ready.json()["error"]["code"] == "not_ready" and ready.json()["error"]["details"]["model_version"] is None
         assert client.get("/healthz").status_code == 200
-        assert client.get("/v1/models").json() == {"models": [], "current": None, "serving": None, "history": []}
+        assert client.get("/v1/models").json() == {"models": [], "current": None, "serving": None, "history": [], "superseded": []}

@@ -151,3 +151,5 @@ def test_two_jobs_finishing_together_move_the_pointer_once_and_the_loser_is_supe
     assert pointer.current() == winner["version"]
     assert [h["version"] for h in pointer.history()] == [winner["version"], served]  # one move, from `served`
     assert sorted(list_versions(store)) == sorted([served, winner["version"], loser["version"]])  # the loser is not lost
+    [record] = pointer.superseded()  # and its refusal is kept with the pointer, beyond the job's result
+    assert (record["version"], record["pointer_at_start"], record["superseded_by"]) == (loser["version"], served, winner["version"])

@@ -67,9 +67,12 @@ def test_move_if_is_a_compare_and_set(redis_client: redis.Redis) -> None:
     pointer = ModelPointer(redis_client)
     assert pointer.move_if("v1", expected=None, actor="trainer", reason="first")["previous"] is None
     assert pointer.move_if("v0", expected=None, actor="trainer", reason="started before v1") is None
-    assert pointer.current() == "v1" and len(pointer.history()) == 1  # the loser changed nothing
+    assert pointer.current() == "v1" and len(pointer.history()) == 1  # the loser moved nothing
+    [lost] = pointer.superseded()  # and is recorded, not lost
+    assert {k: lost[k] for k in ("version", "pointer_at_start", "superseded_by", "actor", "reason")} == {
+        "version": "v0", "pointer_at_start": None, "superseded_by": "v1", "actor": "trainer", "reason": "started before v1"}
     assert pointer.move_if("v2", expected="v1", actor="trainer", reason="from v1")["previous"] == "v1"
-    assert [h["version"] for h in pointer.history()] == ["v2", "v1"]
+    assert [h["version"] for h in pointer.history()] == ["v2", "v1"] and len(pointer.superseded()) == 1
 
 
 def test_of_many_racing_compare_and_sets_from_one_version_exactly_one_wins(services) -> None:
@@ -96,5 +99,8 @@ def test_of_many_racing_compare_and_sets_from_one_version_exactly_one_wins(servi
     assert len(outcomes) == 8 and len(winners) == 1
     assert setup.current() == winners[0]["version"]
     assert [h["version"] for h in setup.history()] == [winners[0]["version"], "v0"]
+    losers = setup.superseded()  # each of the seven others, superseded by the winner
+    assert sorted(s["version"] for s in losers) == sorted(f"v{n + 1}" for n, entry in outcomes.items() if entry is None)
+    assert {(s["pointer_at_start"], s["superseded_by"]) for s in losers} == {("v0", winners[0]["version"])}
     setup.client.flushdb()
     setup.client.close()

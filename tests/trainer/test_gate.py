@@ -108,5 +108,6 @@ def test_a_job_that_finds_the_pointer_moved_is_superseded_and_leaves_it(
     assert result["superseded"] and result["superseded_by"] == other
     assert result["reason"].startswith(f"superseded: the pointer moved from None to {other}")
     assert pointer.current() == other and [h["version"] for h in pointer.history()] == [other]
+    assert [(s["version"], s["superseded_by"]) for s in pointer.superseded()] == [(result["version"], other)]
     assert result["version"] in list_versions(store)  # not lost: published, activatable by an operator
     load_bundle(store, result["version"])

@@ -45,19 +45,20 @@ def _published_model(gateway: Gateway, version: str) -> dict[str, Any]:
 @router.get("", response_model=ModelList, responses=error_responses(STORE_AWAY))
 def list_models(gateway: GatewayDep) -> dict[str, Any]:
     """Every published version, oldest first; ``current`` is what the pointer names; ``history`` its
-    latest moves (who moved it, when and why)."""
+    latest moves (who moved it, when and why); ``superseded`` the versions that found it moved."""
     versions = list_versions(gateway.store)
     pointer = ModelPointer(gateway.redis)
     try:
-        current, history = pointer.current(), pointer.history(HISTORY_SHOWN)
+        current, history, superseded = pointer.current(), pointer.history(HISTORY_SHOWN), pointer.superseded(HISTORY_SHOWN)
     except MusicrecError:
-        current, history = gateway.holder.pointer, None  # Redis away: the last pointer this process read
+        current, history, superseded = gateway.holder.pointer, None, None  # Redis away: the last pointer this process read
     served = gateway.holder.model
     return {
         "models": [_published_model(gateway, v) for v in versions],
         "current": current,
         "serving": served.version if served is not None else None,
         "history": history,
+        "superseded": superseded,
     }
 
 

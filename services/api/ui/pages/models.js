@@ -13,9 +13,12 @@ const FIGURES = [
 
 const shortVersion = (v) => (v.length > 10 ? v.slice(-8) : v);
 
-/** What moved the pointer to a version first (the gate's decision when the trainer moved it). */
-function gateDecision(version, history) {
+/** What moved the pointer to a version first (the gate's decision when the trainer moved it), or
+ * what kept it from moving there (another job's version got there first). */
+function gateDecision(version, history, superseded) {
   const moves = history.filter((m) => m.version === version).reverse();  // oldest first
+  const lost = superseded.find((s) => s.version === version);
+  if (!moves.length && lost) return { text: `superseded by ${lost.superseded_by}, which became current while its job ran (${lost.reason})`, served: false };
   if (!moves.length) return { text: "never served: not activated when published (see its training job's result)", served: false };
   const first = moves[0];
   return { text: `${first.actor}: ${first.reason}`, served: true };
@@ -26,6 +29,7 @@ export async function modelsPage(root, { token }) {
   const models = listing.models.filter((m) => !m.error);
   const unreadable = listing.models.filter((m) => m.error);
   const history = listing.history || [];
+  const superseded = listing.superseded || [];
   const current = listing.current;
   const versions = models.map((m) => m.version);
 
@@ -91,7 +95,7 @@ export async function modelsPage(root, { token }) {
         ["stability (ARI between seeds)", num(m.stability_ari)],
         ["genre precision@5", num(m.genre_precision_at_5)],
         ["k chosen because", selection.reason || "–"],
-        ["gate", gateDecision(model.version, history).text],
+        ["gate", gateDecision(model.version, history, superseded).text],
         ["dataset", el("span", { class: "mono" }, lineage.dataset_id || "–")],
         ["dataset manifest sha256", el("span", { class: "mono" }, lineage.dataset_manifest_sha256 || "–")],
         ["dataset source", lineage.dataset_source ? `${lineage.dataset_source.name} (${int(lineage.dataset_rows)} rows)` : "–"],
@@ -121,7 +125,7 @@ export async function modelsPage(root, { token }) {
         { head: "stability", num: true, cell: (m) => num((m.metrics || {}).stability_ari) },
         { head: "genre p@5", num: true, cell: (m) => num((m.metrics || {}).genre_precision_at_5) },
         { head: "dataset", cell: (m) => el("span", { class: "mono" }, (m.lineage || {}).dataset_id || "–") },
-        { head: "gate", cell: (m) => gateDecision(m.version, history).text },
+        { head: "gate", cell: (m) => gateDecision(m.version, history, superseded).text },
         { head: "", cell: (m) => el("button", { type: "button", onclick: () => activate(m.version), disabled: m.version === current,
           "aria-label": `activate ${m.version}` }, "activate") },
       ],
