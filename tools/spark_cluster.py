@@ -3,14 +3,20 @@ workers started with ``spark-class org.apache.spark.deploy.master.Master`` / ``â
 
 Used by the ``cluster`` tests and ``make bench-scale``. ``python -m tools.spark_cluster
 [--workers 2]`` starts one in the foreground and prints its ``SPARK_MASTER`` until Ctrl-C.
+Workers may run another Spark release (``worker_home``, e.g. :func:`other_spark_home`), as a
+cluster whose image is not pyspark's version would.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import signal
+import subprocess
+import sys
+import tarfile
 import tempfile
 import threading
 import urllib.error
@@ -21,13 +27,43 @@ from pathlib import Path
 
 import psutil
 
-from tools.stack import Process, StackError, free_port
+from tools.stack import VERSIONS, Process, StackError, cache_dir, free_port, read_env_file
 
 
 def spark_home() -> Path:
     import pyspark
 
     return Path(pyspark.__file__).parent
+
+
+def other_spark_home() -> Path:
+    """The Spark home of ``OTHER_SPARK_VERSION`` (tools/versions.env): the ``bin`` and ``jars`` of its
+    pyspark source distribution, fetched from PyPI by pip once, checked against the pinned sha256,
+    unpacked into the cache."""
+    pinned = read_env_file(VERSIONS)
+    version, sha256 = pinned["OTHER_SPARK_VERSION"], pinned["OTHER_SPARK_SHA256"]
+    home = cache_dir() / "spark" / version
+    if (home / "bin" / "spark-class").exists():
+        return home
+    with tempfile.TemporaryDirectory() as folder:
+        fetched = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                                  "--dest", folder, f"pyspark=={version}"], capture_output=True, text=True)  # fmt: skip
+        if fetched.returncode != 0:
+            raise StackError(f"could not fetch pyspark {version} from PyPI: {fetched.stderr.strip()[-500:]}")
+        [archive] = Path(folder).glob("pyspark-*.tar.gz")
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        if digest != sha256:
+            raise StackError(f"{archive.name} has sha256 {digest}, not the {sha256} pinned in tools/versions.env")
+        staging = home.with_name(f"{version}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        prefix = f"pyspark-{version}/deps/"
+        with tarfile.open(archive) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith((prefix + "bin/", prefix + "jars/"))]
+            for member in members:
+                member.name = member.name.removeprefix(prefix)
+            tar.extractall(staging, members=members, filter="data")
+        staging.rename(home)
+    return home
 
 
 def master_state(ui_port: int) -> dict | None:
@@ -51,6 +87,7 @@ class SparkCluster:
     workers: int = 2
     cores: int = 1
     memory: str = "1g"
+    worker_home: Path | None = None  # the Spark home the workers run from; pyspark's by default
     port: int = field(default_factory=free_port)
     ui_port: int = field(default_factory=free_port)
     master: Process | None = None
@@ -61,20 +98,21 @@ class SparkCluster:
     def url(self) -> str:
         return f"spark://127.0.0.1:{self.port}"
 
-    def _env(self, name: str) -> dict[str, str]:
+    def _env(self, name: str, home: Path) -> dict[str, str]:
         logs = self.home / "logs"
-        return {"SPARK_HOME": str(spark_home()), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs),
+        return {"SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(logs),
                 "SPARK_WORKER_DIR": str(self.home / name), "SPARK_DAEMON_MEMORY": "256m"}  # fmt: skip
 
-    def _spark_class(self, cls: str, *args: str) -> list[str]:
-        return [str(spark_home() / "bin" / "spark-class"), cls, *args]
+    @staticmethod
+    def _spark_class(home: Path, cls: str, *args: str) -> list[str]:
+        return [str(home / "bin" / "spark-class"), cls, *args]
 
     def start(self, timeout: float = 90.0) -> "SparkCluster":
         self.home.mkdir(parents=True, exist_ok=True)
-        argv = self._spark_class("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(self.port),
+        argv = self._spark_class(spark_home(), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(self.port),
                                  "--webui-port", str(self.ui_port))  # fmt: skip
         self.master = Process("spark-master", argv, self.port, lambda: master_state(self.ui_port) is not None,
-                              self.home / "master.log", self._env("master"))  # fmt: skip
+                              self.home / "master.log", self._env("master", spark_home()))  # fmt: skip
         self.master.start(timeout)
         try:
             with ThreadPoolExecutor(max(1, self.workers)) as pool:  # the JVMs start side by side
@@ -87,11 +125,12 @@ class SparkCluster:
     def add_worker(self, timeout: float = 90.0) -> Process:
         with self._lock:
             name, port = f"worker-{len(self.worker_processes)}", free_port()
-        argv = self._spark_class("org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port", str(port),
+        home = self.worker_home or spark_home()
+        argv = self._spark_class(home, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port", str(port),
                                  "--webui-port", str(free_port()), "--cores", str(self.cores), "--memory", self.memory,
                                  "--work-dir", str(self.home / name), self.url)  # fmt: skip
         worker = Process(f"spark-{name}", argv, port, lambda: port in alive_workers(self.ui_port),
-                         self.home / f"{name}.log", self._env(name))  # fmt: skip
+                         self.home / f"{name}.log", self._env(name, home))  # fmt: skip
         with self._lock:
             self.worker_processes.append(worker)
         return worker.start(timeout)

@@ -1,5 +1,5 @@
 """Ingest on a Spark standalone cluster: a master and two workers started from the pyspark
-distribution on loopback, the real CLI with ``SPARK_MASTER=spark://…`` against the test MinIO.
+distribution on loopback, the real CLI and ``serve`` with ``SPARK_MASTER=spark://…`` against the test MinIO.
 The executors get the S3A jars from the driver as ``spark.jars``, as on a cluster of machines."""
 
 from __future__ import annotations
@@ -14,16 +14,18 @@ from typing import Iterator
 
 import pyarrow as pa
 import pytest
+from rq.job import JobStatus
 
 from democatalog.generate import write_catalog
-from services.ingest.cluster import check_executor_versions, jars_hadoop_version, master_addresses
+from services.ingest.cluster import check_executor_versions, jars_hadoop_version, master_addresses, probe_failure
 from shared.datasets import dataset_prefix
 from shared.errors import IngestError
+from shared.jobs import enqueue_ingest
 from shared.pointer import ModelPointer
 from shared.storage import ObjectStore
 from tests.ingest.catalogs import rejects, tracks
-from tools.spark_cluster import SparkCluster, master_state
-from tools.stack import ROOT, free_port
+from tools.spark_cluster import SparkCluster, master_state, other_spark_home
+from tools.stack import ROOT, VERSIONS, free_port, read_env_file
 
 COUNTS = ("rows_read", "rows_kept", "rows_rejected", "rejected_by_reason", "duplicates")
 
@@ -41,11 +43,11 @@ def cli(env: dict[str, str], master: str, *args: str, **variables: str) -> tuple
     environment = {**os.environ, **env, "SPARK_MASTER": master, "MUSICREC_SPARK_DRIVER_MEMORY": "1g",
                    "MUSICREC_SPARK_EXECUTOR_MEMORY": "768m", "MUSICREC_SPARK_MASTER_TIMEOUT": "240",
                    "SPARK_LOCAL_IP": "127.0.0.1", **variables}  # fmt: skip
-    return [sys.executable, "-m", "services.ingest", *args, "--no-train"], environment
+    return [sys.executable, "-m", "services.ingest", *args], environment
 
 
 def run(env: dict[str, str], master: str, *args: str, **variables: str) -> subprocess.CompletedProcess:
-    argv, environment = cli(env, master, *args, **variables)
+    argv, environment = cli(env, master, *args, "--no-train", **variables)
     return subprocess.run(argv, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
@@ -61,32 +63,49 @@ def test_master_urls_and_version_checks() -> None:
     assert master_addresses("spark://a:7077,b:7078") == [("a", 7077), ("b", 7078)]
     assert master_addresses("spark://host") == [("host", 7077)]
     assert jars_hadoop_version(["/j/bundle-2.24.6.jar", "/j/hadoop-aws-3.4.1.jar"]) == "3.4.1"
-    check_executor_versions("spark://a:7077", {"3.4.1"}, "3.4.1")
-    with pytest.raises(IngestError, match=r"run Hadoop 3\.3\.4, but the S3A jars are for Hadoop 3\.4\.1: its workers run another Spark"):
-        check_executor_versions("spark://a:7077", {"3.3.4"}, "3.4.1")
+    check_executor_versions("spark://a:7077", {("4.0.1", "3.4.1")}, "4.0.1", "3.4.1")
+    with pytest.raises(IngestError, match=r"run Spark 4\.0\.0, 4\.0\.1, but this driver runs Spark 4\.0\.1: run the master"):
+        check_executor_versions("spark://a:7077", {("4.0.1", "3.4.1"), ("4.0.0", "3.4.1")}, "4.0.1", "3.4.1")
+    with pytest.raises(IngestError, match=r"run Hadoop 3\.3\.6, but the S3A jars are for Hadoop 3\.4\.1: their Spark 4\.0\.1 was built"):
+        check_executor_versions("spark://a:7077", {("4.0.1", "3.3.6")}, "4.0.1", "3.4.1")
+    failed = probe_failure("spark://a:7077", "4.0.1", RuntimeError("Job aborted\nCaused by: java.lang.OutOfMemoryError: Java heap space\n\tat x"))
+    assert failed.message == ("the executors of spark://a:7077 failed this driver's first task: java.lang.OutOfMemoryError: "
+                              "Java heap space; nothing was published")
 
 
 @pytest.mark.cluster
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # two ingests with a JVM start each, on a machine that may be busy
-def test_the_cluster_makes_the_dataset_local_mode_makes(
-    cluster: SparkCluster, env: dict[str, str], store: ObjectStore, tmp_path: Path
+def test_the_cluster_makes_the_dataset_local_mode_makes_by_the_cli_and_by_serve(
+    cluster: SparkCluster, env: dict[str, str], store: ObjectStore, redis_client, tmp_path: Path
 ) -> None:
+    """The CLI with a local file, and the ``serve`` worker with a job for the same catalog uploaded to
+    MinIO (as ``POST /v1/datasets`` enqueues it): both on the cluster, both local mode's dataset."""
     source = tmp_path / "catalog.csv"
     expected = write_catalog(source, 5_000, seed=5)
     local = run(env, "local[2]", str(source), "--dataset-id", "local-mode")
     assert local.returncode == 0, local.stderr[-3000:]
     done = run(env, cluster.url, str(source), "--dataset-id", "on-cluster")
     assert done.returncode == 0, done.stderr[-3000:] + cluster.logs()
+    store.upload_file("uploads/cluster-test/catalog.csv", source, "text/csv")
+    job = enqueue_ingest(redis_client, store.uri("uploads/cluster-test/catalog.csv"), "served-on-cluster", train=False)
+    argv, environment = cli(env, cluster.url, "serve", "--burst")  # the queued job, then exit
+    served = subprocess.run(argv, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert served.returncode == 0, served.stderr[-3000:] + cluster.logs()
+    job.refresh()
+    assert job.get_status() == JobStatus.FINISHED, (job.latest_result().exc_string if job.latest_result() else served.stderr[-3000:])
+    assert job.return_value()["dataset_id"] == "served-on-cluster"
 
     apps = master_state(cluster.ui_port)["completedapps"] + master_state(cluster.ui_port)["activeapps"]
-    assert any(app["name"] == "musicrec-ingest" for app in apps)  # it ran on the cluster's executors
-    on_cluster, in_local = manifest(store, "on-cluster"), manifest(store, "local-mode")
-    assert {k: on_cluster[k] for k in COUNTS} == {k: in_local[k] for k in COUNTS}
-    assert on_cluster["rejected_by_reason"] == expected["rejected_by_reason"] and on_cluster["duplicates"] == expected["duplicates"]
-    assert on_cluster["rows_read"] == 5_000
-    assert by_id(tracks(store, "on-cluster")) == by_id(tracks(store, "local-mode"))  # the same rows and ids, value for value
-    assert rejects(store, "on-cluster") == rejects(store, "local-mode")
+    assert sum(app["name"] == "musicrec-ingest" for app in apps) >= 2  # the CLI and serve each ran on the cluster's executors
+    in_local = manifest(store, "local-mode")
+    for dataset in ("on-cluster", "served-on-cluster"):
+        on_cluster = manifest(store, dataset)
+        assert {k: on_cluster[k] for k in COUNTS} == {k: in_local[k] for k in COUNTS}, dataset
+        assert on_cluster["rejected_by_reason"] == expected["rejected_by_reason"] and on_cluster["duplicates"] == expected["duplicates"]
+        assert on_cluster["rows_read"] == 5_000
+        assert by_id(tracks(store, dataset)) == by_id(tracks(store, "local-mode"))  # the same rows and ids, value for value
+        assert rejects(store, dataset) == rejects(store, "local-mode")
 
 
 @pytest.mark.cluster
@@ -126,6 +145,34 @@ def test_a_master_without_a_usable_worker_fails_within_the_timeout(
 
 @pytest.mark.cluster
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the other release's first fetch (430 MB from PyPI) and two JVM starts
+def test_a_worker_of_another_spark_release_is_a_clear_error(env: dict[str, str], store: ObjectStore, redis_client, tmp_path: Path) -> None:
+    """A real worker of another Spark release (OTHER_SPARK_VERSION, from its own distribution) under
+    this pyspark's master: it registers and launches an executor, which cannot read the driver's tasks."""
+    import pyspark
+
+    other = read_env_file(VERSIONS)["OTHER_SPARK_VERSION"]
+    mixed = SparkCluster(tmp_path / "mixed", workers=1, worker_home=other_spark_home()).start()
+    try:
+        source = tmp_path / "catalog.csv"
+        write_catalog(source, 200, seed=9)
+        done = run(env, mixed.url, str(source))
+        log = mixed.worker_processes[0].log.read_text(errors="replace")
+    finally:
+        mixed.stop()
+    assert f"Running Spark version {other}" in log  # the worker is that release
+    assert done.returncode == 1, done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    driver = pyspark.__version__
+    assert last.startswith(f"ingest failed: the executors of {mixed.url} cannot read this driver's tasks (their org.apache.spark.")
+    assert last.endswith(f"is not Spark {driver}'s): its workers run another Spark release than this driver's {driver}; "
+                         f"run the master and workers of Spark {driver} (the apache/spark:{driver} image); nothing was published")
+    assert "Traceback" not in done.stderr
+    assert store.list("datasets/") == [] and ModelPointer(redis_client).latest_dataset() is None
+
+
+@pytest.mark.cluster
+@pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_a_worker_lost_during_the_job_completes_it_or_publishes_nothing(
     cluster: SparkCluster, env: dict[str, str], store: ObjectStore, redis_client, tmp_path: Path
@@ -133,7 +180,7 @@ def test_a_worker_lost_during_the_job_completes_it_or_publishes_nothing(
     """Last in this module: the cluster has one worker left afterwards."""
     source = tmp_path / "catalog.csv"
     expected = write_catalog(source, 100_000, seed=8)
-    argv, environment = cli(env, cluster.url, str(source), "--dataset-id", "worker-lost")
+    argv, environment = cli(env, cluster.url, str(source), "--dataset-id", "worker-lost", "--no-train")
     out = tmp_path / "cli.out"
     with open(out, "w") as stdout:
         process = subprocess.Popen(argv, env=environment, cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, text=True)
