@@ -54,9 +54,9 @@ bench-api: setup ## benchmark the API with wrk on a 1,160,000-track model agains
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	@$(PY) bench/api.py
 
-bench-scale: up ## how each cost grows: ingest, training, bundle, API load and latency on 100k, 1.16M and 5M generated tracks, fitted exponents; ingest on a 2-worker Spark cluster
+bench-scale: up ## how each cost grows: ingest, training, bundle, API load and latency on 100k, 1.16M and 5M generated tracks (SIZES=100000,...,10000000 for others), fitted exponents; ingest on a 2-worker Spark cluster
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	@$(PY) bench/scale.py
+	@$(PY) bench/scale.py $(if $(SIZES),--sizes $(SIZES))
 
 bench-quality: up ## genre precision@5 of the recommendations on the real catalogs in ../shared/datasets, against a plain kNN
 	@$(PY) bench/quality.py
