@@ -65,7 +65,7 @@ def variable_name(cls: type[MusicrecSettings], field: str) -> str:
     alias = getattr(info, "validation_alias", None) if info else None
     choices = getattr(alias, "choices", None)
     if choices:
-        return str(choices[-1])
+        return str(choices[0])
     if isinstance(alias, str):
         return alias
     return f"{cls.model_config.get('env_prefix', '')}{field}".upper()

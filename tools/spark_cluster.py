@@ -51,7 +51,8 @@ def other_spark_home() -> Path:
         if fetched.returncode != 0:
             raise StackError(f"could not fetch pyspark {version} from PyPI: {fetched.stderr.strip()[-500:]}")
         [archive] = Path(folder).glob("pyspark-*.tar.gz")
-        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        with archive.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         if digest != sha256:
             raise StackError(f"{archive.name} has sha256 {digest}, not the {sha256} pinned in tools/versions.env")
         staging = home.with_name(f"{version}.partial")

@@ -41,8 +41,6 @@ NULLED = "_nulled"
 DIGEST = "_digest"
 SPARK_TYPES = {"string": "string", "int": "int", "long": "bigint", "double": "double", "bool": "boolean",
                "list<string>": "array<string>"}  # fmt: skip
-# Python-side type names of the dataset's columns, as the manifest records them.
-DATASET_TYPES: dict[str, str] = {**METADATA_COLUMNS, **{feature: "double" for feature in FEATURES}}
 PITCHES = {
     "C": 0, "C#": 1, "C♯": 1, "Db": 1, "D♭": 1, "D": 2, "D#": 3, "D♯": 3, "Eb": 3, "E♭": 3, "E": 4, "F": 5,
     "F#": 6, "F♯": 6, "Gb": 6, "G♭": 6, "G": 7, "G#": 8, "G♯": 8, "Ab": 8, "A♭": 8, "A": 9, "A#": 10, "A♯": 10,
@@ -54,6 +52,8 @@ TRUE, FALSE = ("true", "1", "1.0", "yes"), ("false", "0", "0.0", "no")
 RELEASE_DATE = r"^(\d{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 # Other fields of a derived id, in recipe order, when every part of the catalog has them.
 ID_FIELDS = ("album", "year", "duration_s")
+# Metadata columns :func:`check` builds on their own (the id, and both genre columns from one cell).
+OWN_RULES = ("track_id", "genres", "genre")
 _INTEGER_LIMIT = 2.0**53
 
 
@@ -229,7 +229,7 @@ def check(raw: DataFrame, layout: Layout, fields: tuple[str, ...] = ()) -> DataF
     parsed, given, number = _parsed(raw, layout, cell, "_")
     raw_values, problems = {}, {}
     for name, kind in METADATA_COLUMNS.items():
-        if name in ("track_id", "genres", "genre") or name not in sources:
+        if name in OWN_RULES or name not in sources:
             continue
         if kind == "string":
             problems[name] = F.when(F.length(given[name]) > TEXT_MAX_LENGTH, F.lit(f"too_long:{name}"))
@@ -247,7 +247,7 @@ def check(raw: DataFrame, layout: Layout, fields: tuple[str, ...] = ()) -> DataF
     for name, kind in METADATA_COLUMNS.items():
         if name in problems:
             values[name] = F.when(F.col(f"_p_{name}").isNull(), F.col(f"_v_{name}"))
-        elif name not in ("track_id", "genres", "genre"):
+        elif name not in OWN_RULES:
             values[name] = F.lit(None).cast(SPARK_TYPES[kind])
     labels = genre_labels(given["genre"]) if "genre" in sources else F.lit(None).cast(SPARK_TYPES["list<string>"])
     nulled = F.array_compact(F.array(*[F.col(f"_p_{name}") for name in problems])) if problems else F.array().cast("array<string>")

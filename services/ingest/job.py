@@ -26,11 +26,11 @@ from shared.ids import check_id, new_id
 from shared.jobs import TrainingParameters, enqueue_training
 from shared.manifest import write_manifest
 from shared.pointer import ModelPointer, connect, redis_errors
-from shared.schema import DATASET_COLUMNS
+from shared.schema import DATASET_COLUMNS, TRACK_COLUMNS
 from shared.storage import ObjectStore
 
 from services.ingest import publish
-from services.ingest.clean import DATASET_TYPES, NULLED, REASON, VALID, check, id_fields
+from services.ingest.clean import NULLED, REASON, VALID, check, id_fields
 from services.ingest.dedupe import keep_most_popular
 from services.ingest.layout import Layout, map_header
 from services.ingest.positions import Positions, SplitCount
@@ -175,7 +175,7 @@ def _reasons(by_reason: dict[str, int]) -> str:
     return ", ".join(f"{reason}: {count}" for reason, count in sorted(by_reason.items(), key=lambda item: -item[1]))
 
 
-def _kept_by_part(catalog: CatalogSource, checked: Checked, tracks: DataFrame, duplicates: int, kept: int) -> dict[str, int]:
+def _kept_by_part(checked: Checked, tracks: DataFrame, duplicates: int, kept: int) -> dict[str, int]:
     """Rows kept per part: its valid rows, less the duplicates dropped from it (counted only when there are some)."""
     valid = {name: counts.read - counts.rejected for name, counts in checked.by_part.items()}
     if not duplicates:
@@ -216,7 +216,7 @@ def _build(spark, settings, catalog, scan, groups: list[PartGroup], fields, data
         rejected = sum(checked.by_reason.values())
         kept = checked.rows_read - rejected - deduped.duplicates
         try:
-            kept_by_part = _kept_by_part(catalog, checked, deduped.tracks, deduped.duplicates, kept)
+            kept_by_part = _kept_by_part(checked, deduped.tracks, deduped.duplicates, kept)
             with clock.stage("write") as detail:
                 publish.write_tracks(deduped.tracks, settings, dataset_id)
                 rejects = [rejected_rows(spark, frame, layout, scan, checked.positions) for layout, frame in checked.rejected]
@@ -318,7 +318,7 @@ def ingest(
         **({"track_id_recipe": track_id_recipe(fields)} if derived else {}),
         encoding=scan.encoding,
         multiline=scan.multiline,
-        schema={column: DATASET_TYPES[column] for column in DATASET_COLUMNS},
+        schema={column: TRACK_COLUMNS[column] for column in DATASET_COLUMNS},
         engine=engine_versions(spark),
         timings={**clock.timings, "total": clock.total()},
     )

@@ -18,10 +18,10 @@ from pyspark.sql import DataFrame
 from shared.datasets import REJECTS_DIR, dataset_prefix
 from shared.errors import IngestError
 from shared.manifest import MANIFEST, file_entry
-from shared.schema import DATASET_COLUMNS
+from shared.schema import DATASET_COLUMNS, TRACK_COLUMNS
 from shared.storage import ObjectStore
 
-from services.ingest.clean import DATASET_TYPES, SPARK_TYPES
+from services.ingest.clean import SPARK_TYPES
 from services.ingest.settings import IngestSettings
 from services.ingest.spark import s3a_uri
 
@@ -35,7 +35,7 @@ def write_parquet(frame: DataFrame, settings: IngestSettings, key: str) -> None:
 
 
 def write_tracks(tracks: DataFrame, settings: IngestSettings, dataset_id: str) -> None:
-    columns = [tracks[c].cast(SPARK_TYPES[DATASET_TYPES[c]]).alias(c) for c in DATASET_COLUMNS]
+    columns = [tracks[c].cast(SPARK_TYPES[TRACK_COLUMNS[c]]).alias(c) for c in DATASET_COLUMNS]
     write_parquet(tracks.select(*columns), settings, dataset_prefix(dataset_id))
 
 

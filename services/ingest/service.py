@@ -69,7 +69,7 @@ def ingest_job(source: str, dataset_id: str, train: bool = True, upload: str | N
 
     job = get_current_job()
     stages = JobProgress(job, "ingest")
-    settings = None
+    store = None
     try:
         try:
             settings = IngestSettings()
@@ -90,8 +90,8 @@ def ingest_job(source: str, dataset_id: str, train: bool = True, upload: str | N
     except PERMANENT_ERRORS as exc:
         log.error("ingest refused", extra={"error": exc.message, "code": exc.code, "source": source})
         stages.failed(exc, permanent=True)
-        if upload and settings is not None:
-            ObjectStore.from_settings(settings).delete_prefix(upload)
+        if upload and store is not None:
+            store.delete_prefix(upload)
         raise
     except Exception as exc:
         stages.failed(exc, permanent=False)
